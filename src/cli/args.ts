@@ -1,0 +1,31 @@
+import type { ArgsDef } from "citty";
+
+/** The command line. Names and short forms match the earlier dispatch, which users already type. */
+export const args = {
+  owner: { type: "string", alias: "o", required: true, description: "GitHub repository owner", valueHint: "owner" },
+  repo: { type: "string", alias: "r", required: true, description: "GitHub repository name", valueHint: "repo" },
+  tag: { type: "string", alias: "t", default: "latest", description: "Release tag; `latest` is the newest release", valueHint: "tag" },
+  filter: { type: "positional", required: false, description: "Keep only assets whose name contains any of these" },
+  token: { type: "string", description: "GitHub token (else GITHUB_TOKEN, GH_TOKEN, then `gh auth token`)", valueHint: "token" },
+  bind: { type: "string", alias: "b", default: "0.0.0.0:8080", description: "Address and port to listen on; [::]:8080 for IPv6", valueHint: "addr:port" },
+  path: { type: "string", alias: "p", default: "/dispatch", description: "The HTTP boot path servers and beacon use", valueHint: "path" },
+  "api-url": { type: "string", description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com)", valueHint: "url" },
+  mdns: { type: "boolean", default: true, description: "Announce on the network with mDNS", negativeDescription: "Do not announce with mDNS" },
+  "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
+  "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
+} as const satisfies ArgsDef;
+
+export const examples = `Examples:
+  Serve every dispatch asset of release v1.2 from AMDEPYC/dispatch:
+    dispatch --owner AMDEPYC --repo dispatch --tag v1.2
+
+  Only the assets whose name contains "memtest" or "stress", from the newest release:
+    dispatch -o AMDEPYC -r dispatch -t latest memtest stress
+
+  Listen on the lab NIC only, on port 8000, without mDNS:
+    dispatch -o AMDEPYC -r dispatch -t v1.2 --bind 192.0.2.1:8000 --no-mdns
+
+  GitHub Enterprise:
+    dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com/api/v3
+
+Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they get poweroff.efi.`;

@@ -1,0 +1,53 @@
+import type { ParsedArgs } from "citty";
+import type { DispatchConfig } from "../app/config.ts";
+import { authHelp, resolveToken } from "../github/token.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { args } from "./args.ts";
+import { parseBind } from "./bind.ts";
+import { parseDuration } from "./duration.ts";
+
+/** A problem with what the user typed: shown without a stack trace, exit status 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Turns parsed arguments and the environment into a run's configuration. */
+export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Runtime): Promise<DispatchConfig> {
+  const attempt = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const path = parsed.path.startsWith("/") ? parsed.path : `/${parsed.path}`;
+  const apiUrl = parsed["api-url"] ?? runtime.env("GITHUB_API_URL") ?? "https://api.github.com";
+  attempt(() => {
+    const url = new URL(apiUrl);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`--api-url must be http(s): ${apiUrl}`);
+  });
+  const config = {
+    owner: parsed.owner,
+    repo: parsed.repo,
+    tag: parsed.tag,
+    filters: parsed._.map(String),
+    apiUrl: apiUrl.replace(/\/+$/, ""),
+    bind: attempt(() => parseBind(parsed.bind)),
+    path,
+    mdns: parsed.mdns,
+    timeouts: {
+      downloadMs: attempt(() => parseDuration(parsed["download-timeout"], "--download-timeout")),
+      runMs: attempt(() => parseDuration(parsed["run-timeout"], "--run-timeout")),
+    },
+  };
+  const token = await resolveToken({
+    flag: parsed.token,
+    env: runtime.env,
+    ghAuthToken: async () => {
+      const result = await runtime.run(["gh", "auth", "token"]);
+      return result?.code === 0 ? result.stdout : undefined;
+    },
+  });
+  if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp}`);
+  return { ...config, token };
+}

@@ -1,0 +1,20 @@
+/**
+ * Opt-in content types. A release asset is queued only when it was uploaded with one of these;
+ * the firmware decides how to boot a download from the type it is served with, so the
+ * translation matters.
+ */
+export const bootTypes = {
+  "application/vnd.dispatch+efi": "application/efi",
+  "application/vnd.dispatch+iso": "application/vnd.efi-iso",
+  "application/vnd.dispatch+img": "application/vnd.efi-img",
+} as const;
+
+export type DispatchType = keyof typeof bootTypes;
+export type BootType = (typeof bootTypes)[DispatchType];
+
+/** The type to serve an asset as, or undefined when the asset did not opt in. */
+export function bootTypeOf(assetContentType: string): BootType | undefined {
+  // Media types are case-insensitive and may carry parameters ("; charset=…").
+  const bare = assetContentType.split(";")[0]!.trim().toLowerCase();
+  return Object.hasOwn(bootTypes, bare) ? bootTypes[bare as DispatchType] : undefined;
+}

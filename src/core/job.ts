@@ -1,0 +1,71 @@
+import type { Report } from "./report.ts";
+import type { Workload } from "./workload.ts";
+
+/** Milliseconds since the epoch. Time enters the core only as data carried by events. */
+export type Time = number;
+
+export type FiledIssue = { readonly number: number; readonly url: string };
+
+/**
+ * Where a job is in its life. Each state carries exactly the facts that are true in it, so a
+ * job cannot be "booting" without a server, or "finished" without an issue.
+ */
+export type Phase =
+  | { readonly state: "unassigned" }
+  | { readonly state: "assigned"; readonly ip: string }
+  | {
+      readonly state: "downloading";
+      readonly ip: string;
+      /** Bytes sent to the server so far, over all its requests for this job. */
+      readonly bytes: number;
+      /** A response reached the asset's last byte without error. */
+      readonly complete: boolean;
+    }
+  | { readonly state: "booting"; readonly ip: string }
+  | {
+      readonly state: "reported";
+      readonly ip: string;
+      readonly report: Report;
+      /** Why the last attempt to file the issue failed, while it is being retried. */
+      readonly lastError?: string;
+    }
+  | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue }
+  | { readonly state: "failed"; readonly ip?: string; readonly reason: string };
+
+export type JobState = Phase["state"];
+
+export const jobStates = [
+  "unassigned",
+  "assigned",
+  "downloading",
+  "booting",
+  "reported",
+  "finished",
+  "failed",
+] as const satisfies readonly JobState[];
+
+export type Job = {
+  readonly workload: Workload;
+  readonly phase: Phase;
+  /** When the job last entered each state (boot and report times go into the issue). */
+  readonly entered: Readonly<Partial<Record<JobState, Time>>>;
+  /** Last time the server holding the job did anything with it; timeouts count from here. */
+  readonly seen?: Time;
+};
+
+export type Timeouts = {
+  /** Assigned or downloading without activity this long: the job is freed for another server. */
+  readonly downloadMs: number;
+  /** Booting without a report this long: the job fails. */
+  readonly runMs: number;
+};
+
+export type DispatchState = {
+  /** In queue order. */
+  readonly jobs: readonly Job[];
+  readonly timeouts: Timeouts;
+};
+
+export function initialState(workloads: readonly Workload[], timeouts: Timeouts): DispatchState {
+  return { jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {} })), timeouts };
+}

@@ -1,0 +1,135 @@
+import { formatDuration } from "./duration.ts";
+import type { DispatchEvent } from "./events.ts";
+import type { DispatchState, Job, Phase, Time } from "./job.ts";
+import { canBoot, canReport, heldBy } from "./selectors.ts";
+
+/**
+ * The only place where a job changes state. Pure: no clock, no I/O; an event that does not
+ * apply (a late download end, a report from a server with nothing booting) leaves the state
+ * as it was, and the edge that sent it reads the outcome off the new state.
+ */
+export function reduce(state: DispatchState, event: DispatchEvent): DispatchState {
+  switch (event.type) {
+    case "boot-requested":
+      return bootRequested(state, event.ip, event.download, event.at);
+
+    case "download-progressed":
+      return updateJob(state, event.name, (job) =>
+        job.phase.state === "downloading" && job.phase.ip === event.ip
+          ? { ...job, phase: { ...job.phase, bytes: job.phase.bytes + event.bytes }, seen: event.at }
+          : job,
+      );
+
+    case "download-ended":
+      return updateJob(state, event.name, (job) =>
+        job.phase.state === "downloading" && job.phase.ip === event.ip
+          ? {
+              ...job,
+              // One complete response is enough: later partial (Range) requests do not undo it.
+              phase: { ...job.phase, complete: job.phase.complete || event.complete },
+              seen: event.at,
+            }
+          : job,
+      );
+
+    case "booted": {
+      const job = heldBy(state, event.ip);
+      if (!job || !canBoot(job)) return state;
+      // A repeated `beacon boot` only counts as activity.
+      if (job.phase.state === "booting") return replaceJob(state, { ...job, seen: event.at });
+      return replaceJob(state, enter(job, { state: "booting", ip: event.ip }, event.at));
+    }
+
+    case "reported": {
+      const job = heldBy(state, event.ip);
+      if (!job || !canReport(job)) return state;
+      return replaceJob(state, enter(job, { state: "reported", ip: event.ip, report: event.report }, event.at));
+    }
+
+    case "issue-filed":
+      return updateJob(state, event.name, (job) =>
+        job.phase.state === "reported"
+          ? enter(job, { state: "finished", ip: job.phase.ip, report: job.phase.report, issue: event.issue }, event.at)
+          : job,
+      );
+
+    case "filing-failed":
+      return updateJob(state, event.name, (job) =>
+        job.phase.state === "reported" ? { ...job, phase: { ...job.phase, lastError: event.error } } : job,
+      );
+
+    case "tick":
+      return expire(state, event.at);
+
+    default:
+      return event satisfies never;
+  }
+}
+
+function bootRequested(state: DispatchState, ip: string, download: boolean, at: Time): DispatchState {
+  const held = heldBy(state, ip);
+  if (held) {
+    const phase = held.phase;
+    // Asking again before the download is complete is a retry: same job, never the next one.
+    if (phase.state === "assigned") {
+      return replaceJob(
+        state,
+        download ? enter(held, { state: "downloading", ip, bytes: 0, complete: false }, at) : { ...held, seen: at },
+      );
+    }
+    if (phase.state === "downloading" && !phase.complete) return replaceJob(state, { ...held, seen: at });
+
+    // The server has the whole workload (or ran it) and is asking for a new one: the previous
+    // run ended without telling us, so it failed.
+    const reason =
+      phase.state === "booting"
+        ? "booted but never reported: the server asked for a new workload"
+        : "downloaded but never sent `beacon boot`: the server asked for a new workload";
+    state = replaceJob(state, enter(held, { state: "failed", ip, reason }, at));
+  }
+
+  const next = state.jobs.find((job) => job.phase.state === "unassigned");
+  if (!next) return state; // nothing left: the edge hands out poweroff.efi
+  const phase: Phase = download ? { state: "downloading", ip, bytes: 0, complete: false } : { state: "assigned", ip };
+  return replaceJob(state, enter(next, phase, at));
+}
+
+/** Frees jobs whose server went quiet mid-download, fails those that never got further. */
+function expire(state: DispatchState, now: Time): DispatchState {
+  const { downloadMs, runMs } = state.timeouts;
+  let changed = false;
+  const jobs = state.jobs.map((job): Job => {
+    const quiet = now - (job.seen ?? now);
+    const phase = job.phase;
+    let next: Job = job;
+    if ((phase.state === "assigned" || (phase.state === "downloading" && !phase.complete)) && quiet >= downloadMs) {
+      next = enter(job, { state: "unassigned" }, now);
+    } else if (phase.state === "downloading" && phase.complete && quiet >= downloadMs) {
+      next = enter(job, { state: "failed", ip: phase.ip, reason: `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}` }, now);
+    } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
+      next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}` }, now);
+    }
+    if (next !== job) changed = true;
+    return next;
+  });
+  return changed ? { ...state, jobs } : state;
+}
+
+function enter(job: Job, phase: Phase, at: Time): Job {
+  return { ...job, phase, entered: { ...job.entered, [phase.state]: at }, seen: at };
+}
+
+function replaceJob(state: DispatchState, job: Job): DispatchState {
+  return updateJob(state, job.workload.name, () => job);
+}
+
+function updateJob(state: DispatchState, name: string, change: (job: Job) => Job): DispatchState {
+  let changed = false;
+  const jobs = state.jobs.map((job) => {
+    if (job.workload.name !== name) return job;
+    const next = change(job);
+    changed ||= next !== job;
+    return next;
+  });
+  return changed ? { ...state, jobs } : state;
+}

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { statusView } from "../ui/status-view.ts";
+import { bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
+import { type BootDeps, bootHandler } from "./boot.ts";
+import type { AppEnv } from "./client-ip.ts";
+
+export type AppDeps = BootDeps & { readonly path: string };
+
+const bootMethods = ["HEAD", "GET", "POST", "PUT"] as const;
+
+/**
+ * The whole HTTP surface: the boot path (firmware and beacon) and the status API. Runtime
+ * adapters pass the client's address in `env.remoteAddress`.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const boot = bootHandler(deps);
+
+  // Hono routes HEAD through GET handlers; the boot handler tells them apart by method.
+  app.get(deps.path, boot);
+  app.post(deps.path, bootBeacon(deps));
+  app.put(deps.path, reportLimit, reportBeacon(deps));
+  app.all(deps.path, (c) => c.text(`method ${c.req.method} not allowed on ${deps.path}\n`, 405, { allow: bootMethods.join(", ") }));
+
+  app.get("/api/status", (c) => c.json(statusView(deps.store.state)));
+
+  app.notFound((c) => c.text(`no such path: ${c.req.path} (workloads boot from ${deps.path})\n`, 404));
+  app.onError((error, c) => {
+    deps.log.warn(`internal error on ${c.req.method} ${c.req.path}: ${error.message}`);
+    return c.text("dispatch hit an internal error; see its log\n", 500);
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+export type MeterHooks = {
+  /** Bytes that left towards the client; called at most every `everyMs`, and once at the end. */
+  readonly progress: (bytes: number) => void;
+  /** The body ended: `error` is undefined when the upstream finished cleanly. */
+  readonly end: (sent: number, error?: string) => void;
+  readonly now: () => number;
+  readonly everyMs: number;
+};
+
+/**
+ * Passes an upstream body through untouched while counting it. Upstream errors are passed on
+ * as errors, so the server's connection breaks instead of ending as a short "complete" body.
+ */
+export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let sent = 0;
+  let unreported = 0;
+  let lastReport = hooks.now();
+  let ended = false;
+  const finish = (error?: string) => {
+    if (ended) return;
+    ended = true;
+    if (unreported > 0) hooks.progress(unreported);
+    hooks.end(sent, error);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        finish((error as Error).message || String(error));
+        controller.error(error);
+        return;
+      }
+      if (chunk.done) {
+        finish();
+        controller.close();
+        return;
+      }
+      sent += chunk.value.byteLength;
+      unreported += chunk.value.byteLength;
+      controller.enqueue(chunk.value);
+      // Progress goes to the store in batches: a state update per chunk would cost throughput.
+      const now = hooks.now();
+      if (now - lastReport >= hooks.everyMs) {
+        hooks.progress(unreported);
+        unreported = 0;
+        lastReport = now;
+      }
+    },
+    cancel(reason) {
+      finish(`client went away${reason ? ` (${String(reason)})` : ""}`);
+      return reader.cancel(reason);
+    },
+  });
+}
