@@ -12,7 +12,7 @@ export type BootDeps = {
   readonly now: () => number;
   /** Opens the workload's bytes upstream (GitHub), forwarding a validated single range. */
   readonly openAsset: (workload: Workload, range: string | undefined, signal: AbortSignal) => Promise<Response>;
-  readonly poweroff: Uint8Array;
+  readonly poweroff: Uint8Array<ArrayBuffer>;
   readonly log: { info(line: string): void; warn(line: string): void };
 };
 

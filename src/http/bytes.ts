@@ -1,7 +1,7 @@
 import { contentRange, parseRange, rangeNotSatisfiable } from "./range.ts";
 
 /** Serves bytes held in memory (poweroff.efi), HEAD and Range included. */
-export function serveBytes(bytes: Uint8Array, contentType: string, method: string, rangeHeader: string | undefined): Response {
+export function serveBytes(bytes: Uint8Array<ArrayBuffer>, contentType: string, method: string, rangeHeader: string | undefined): Response {
   const size = bytes.byteLength;
   const headers = new Headers({ "content-type": contentType, "accept-ranges": "bytes" });
   if (method === "HEAD") {
@@ -11,10 +11,10 @@ export function serveBytes(bytes: Uint8Array, contentType: string, method: strin
   const range = parseRange(rangeHeader, size);
   switch (range.kind) {
     case "full":
-      return new Response(bytes.slice(), { status: 200, headers });
+      return new Response(bytes, { status: 200, headers });
     case "partial":
       headers.set("content-range", contentRange(range, size));
-      return new Response(bytes.slice(range.start, range.end + 1), { status: 206, headers });
+      return new Response(bytes.subarray(range.start, range.end + 1), { status: 206, headers });
     case "unsatisfiable":
       return rangeNotSatisfiable(range.why, size);
     default:
