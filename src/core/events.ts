@@ -10,13 +10,14 @@ export type DispatchEvent =
   | { readonly type: "boot-requested"; readonly at: Time; readonly ip: string; readonly download: boolean }
   /** Bytes went out to a server for a job. */
   | { readonly type: "download-progressed"; readonly at: Time; readonly ip: string; readonly name: string; readonly bytes: number }
-  /** One download response ended: reached the asset's end, was cut, or failed upstream. */
+  /** One download response ended: `sent` bytes from offset `start` reached the server before it finished, was cut, or failed upstream. */
   | {
       readonly type: "download-ended";
       readonly at: Time;
       readonly ip: string;
       readonly name: string;
-      readonly complete: boolean;
+      readonly start: number;
+      readonly sent: number;
       readonly error?: string;
     }
   /** `beacon boot` */

@@ -1,4 +1,5 @@
 import type { Report } from "./report.ts";
+import type { Span } from "./spans.ts";
 import type { Workload } from "./workload.ts";
 
 /** Milliseconds since the epoch. Time enters the core only as data carried by events. */
@@ -18,8 +19,8 @@ export type Phase =
       readonly ip: string;
       /** Bytes sent to the server so far, over all its requests for this job. */
       readonly bytes: number;
-      /** A response reached the asset's last byte without error. */
-      readonly complete: boolean;
+      /** Which bytes have reached the server, over all its (Range) requests. */
+      readonly received: readonly Span[];
     }
   | { readonly state: "booting"; readonly ip: string }
   | {

@@ -1,7 +1,8 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent } from "./events.ts";
 import type { DispatchState, Job, Phase, Time } from "./job.ts";
-import { canBoot, canReport, heldBy } from "./selectors.ts";
+import { canBoot, canReport, downloaded, heldBy } from "./selectors.ts";
+import { addSpan } from "./spans.ts";
 
 /**
  * The only place where a job changes state. Pure: no clock, no I/O; an event that does not
@@ -25,8 +26,7 @@ export function reduce(state: DispatchState, event: DispatchEvent): DispatchStat
         job.phase.state === "downloading" && job.phase.ip === event.ip
           ? {
               ...job,
-              // One complete response is enough: later partial (Range) requests do not undo it.
-              phase: { ...job.phase, complete: job.phase.complete || event.complete },
+              phase: { ...job.phase, received: addSpan(job.phase.received, [event.start, event.start + event.sent]) },
               seen: event.at,
             }
           : job,
@@ -74,10 +74,10 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
     if (phase.state === "assigned") {
       return replaceJob(
         state,
-        download ? enter(held, { state: "downloading", ip, bytes: 0, complete: false }, at) : { ...held, seen: at },
+        download ? enter(held, { state: "downloading", ip, bytes: 0, received: [] }, at) : { ...held, seen: at },
       );
     }
-    if (phase.state === "downloading" && !phase.complete) return replaceJob(state, { ...held, seen: at });
+    if (phase.state === "downloading" && !downloaded(held)) return replaceJob(state, { ...held, seen: at });
 
     // The server has the whole workload (or ran it) and is asking for a new one: the previous
     // run ended without telling us, so it failed.
@@ -90,7 +90,7 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
 
   const next = state.jobs.find((job) => job.phase.state === "unassigned");
   if (!next) return state; // nothing left: the edge hands out poweroff.efi
-  const phase: Phase = download ? { state: "downloading", ip, bytes: 0, complete: false } : { state: "assigned", ip };
+  const phase: Phase = download ? { state: "downloading", ip, bytes: 0, received: [] } : { state: "assigned", ip };
   return replaceJob(state, enter(next, phase, at));
 }
 
@@ -102,9 +102,9 @@ function expire(state: DispatchState, now: Time): DispatchState {
     const quiet = now - (job.seen ?? now);
     const phase = job.phase;
     let next: Job = job;
-    if ((phase.state === "assigned" || (phase.state === "downloading" && !phase.complete)) && quiet >= downloadMs) {
+    if ((phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) && quiet >= downloadMs) {
       next = enter(job, { state: "unassigned" }, now);
-    } else if (phase.state === "downloading" && phase.complete && quiet >= downloadMs) {
+    } else if (phase.state === "downloading" && quiet >= downloadMs) {
       next = enter(job, { state: "failed", ip: phase.ip, reason: `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}` }, now);
     } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
       next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}` }, now);

@@ -1,4 +1,5 @@
 import type { DispatchState, Job, JobState } from "./job.ts";
+import { coversAll } from "./spans.ts";
 
 /** States in which a job belongs to a server: it asked for it and has not reported yet. */
 const heldStates: ReadonlySet<JobState> = new Set(["assigned", "downloading", "booting"]);
@@ -6,6 +7,11 @@ const heldStates: ReadonlySet<JobState> = new Set(["assigned", "downloading", "b
 /** The job this server holds, if any. The reducer keeps this to at most one per address. */
 export function heldBy(state: DispatchState, ip: string): Job | undefined {
   return state.jobs.find((job) => heldStates.has(job.phase.state) && "ip" in job.phase && job.phase.ip === ip);
+}
+
+/** The server holding this job has every byte of it. */
+export function downloaded(job: Job): boolean {
+  return job.phase.state === "downloading" && coversAll(job.phase.received, job.workload.size);
 }
 
 /** A server may `beacon boot` once it is downloading (or again, harmlessly, once booting). */

@@ -44,7 +44,7 @@ export function bootHandler(deps: BootDeps) {
 
     const range = parseRange(c.req.header("range"), size);
     if (range.kind === "unsatisfiable") {
-      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, complete: false, error: range.why });
+      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: 0, sent: 0, error: range.why });
       return rangeNotSatisfiable(range.why, size);
     }
     const wanted = range.kind === "partial" ? range : { start: 0, end: size - 1 };
@@ -52,7 +52,7 @@ export function bootHandler(deps: BootDeps) {
 
     const fail = (why: string): Response => {
       deps.log.warn(`download of ${name} for ${ip} failed: ${why}`);
-      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, complete: false, error: why });
+      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: wanted.start, sent: 0, error: why });
       return c.text(`dispatch could not fetch ${name} from GitHub: ${why}\n`, 502);
     };
 
@@ -81,8 +81,7 @@ export function bootHandler(deps: BootDeps) {
       progress: (bytes) => deps.store.dispatch({ type: "download-progressed", at: deps.now(), ip, name, bytes }),
       end: (sent, error) => {
         if (error) deps.log.warn(`download of ${name} for ${ip} ended after ${sent} of ${length} bytes: ${error}`);
-        const complete = !error && sent === length && span.end === size - 1;
-        deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, complete, error });
+        deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: span.start, sent, error });
       },
     });
     return new Response(body, { status: upstream.status, headers });

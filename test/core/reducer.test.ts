@@ -15,7 +15,8 @@ function run(state: DispatchState, ...events: DispatchEvent[]): DispatchState {
 const phaseOf = (s: DispatchState, name: string) => s.jobs.find((j) => j.workload.name === name)!.phase;
 const head = (ip: string, at = 1): DispatchEvent => ({ type: "boot-requested", ip, at, download: false });
 const get = (ip: string, at = 2): DispatchEvent => ({ type: "boot-requested", ip, at, download: true });
-const ended = (ip: string, name: string, complete: boolean, at = 3): DispatchEvent => ({ type: "download-ended", ip, name, complete, at });
+/** A response for the whole asset (1000 bytes) that arrived complete, or was cut after 10 bytes. */
+const ended = (ip: string, name: string, complete: boolean, at = 3): DispatchEvent => ({ type: "download-ended", ip, name, start: 0, sent: complete ? 1000 : 10, at });
 const booted = (ip: string, at = 4): DispatchEvent => ({ type: "booted", ip, at });
 const reported = (ip: string, at = 5): DispatchEvent => ({ type: "reported", ip, at, report: { title: `from ${ip}` } });
 
@@ -26,11 +27,11 @@ describe("the happy path", () => {
     s = run(s, head("10.0.0.1", 10));
     expect(phaseOf(s, "a.efi")).toEqual({ state: "assigned", ip: "10.0.0.1" });
     s = run(s, get("10.0.0.1", 11));
-    expect(phaseOf(s, "a.efi")).toEqual({ state: "downloading", ip: "10.0.0.1", bytes: 0, complete: false });
+    expect(phaseOf(s, "a.efi")).toEqual({ state: "downloading", ip: "10.0.0.1", bytes: 0, received: [] });
     s = run(s, { type: "download-progressed", ip: "10.0.0.1", name: "a.efi", bytes: 600, at: 12 }, { type: "download-progressed", ip: "10.0.0.1", name: "a.efi", bytes: 400, at: 13 });
     expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", bytes: 1000 });
     s = run(s, ended("10.0.0.1", "a.efi", true, 14));
-    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", complete: true });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", received: [[0, 1000]] });
     s = run(s, booted("10.0.0.1", 15));
     expect(phaseOf(s, "a.efi")).toEqual({ state: "booting", ip: "10.0.0.1" });
     s = run(s, reported("10.0.0.1", 16));
@@ -67,19 +68,29 @@ describe("the happy path", () => {
 describe("retries get the same job", () => {
   test("HEAD, HEAD again, GET, GET again (mid-download): always a.efi, never b.efi", () => {
     const s = run(fresh(), head("10.0.0.1"), head("10.0.0.1"), get("10.0.0.1"), ended("10.0.0.1", "a.efi", false), get("10.0.0.1"));
-    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", ip: "10.0.0.1", complete: false });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", ip: "10.0.0.1", received: [[0, 10]] });
     expect(phaseOf(s, "b.efi").state).toBe("unassigned");
   });
 
   test("an upstream failure mid-download leaves the job with the server, so its retry resumes it", () => {
-    const s = run(fresh(), get("10.0.0.1"), { type: "download-ended", ip: "10.0.0.1", name: "a.efi", complete: false, error: "cut", at: 3 }, head("10.0.0.1", 4));
+    const s = run(fresh(), get("10.0.0.1"), { type: "download-ended", ip: "10.0.0.1", name: "a.efi", start: 0, sent: 600, error: "cut", at: 3 }, head("10.0.0.1", 4));
     expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", ip: "10.0.0.1" });
     expect(phaseOf(s, "b.efi").state).toBe("unassigned");
   });
 
+  test("a download is complete when its Range requests together cover every byte, in any order", () => {
+    const part = (start: number, sent: number): DispatchEvent => ({ type: "download-ended", ip: "10.0.0.1", name: "a.efi", start, sent, at: 3 });
+    let s = run(fresh(), get("10.0.0.1"), part(900, 100), part(0, 300));
+    expect(phaseOf(s, "a.efi")).toMatchObject({ received: [[0, 300], [900, 1000]] });
+    s = run(s, head("10.0.0.1")); // the tail alone is not the whole workload: still a retry
+    expect(phaseOf(s, "a.efi").state).toBe("downloading");
+    s = run(s, part(250, 700), head("10.0.0.1", 9));
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "failed" }); // whole, never booted, asked again
+  });
+
   test("a later partial download does not undo an earlier complete one", () => {
     const s = run(fresh(), get("10.0.0.1"), ended("10.0.0.1", "a.efi", true), ended("10.0.0.1", "a.efi", false));
-    expect(phaseOf(s, "a.efi")).toMatchObject({ complete: true });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ received: [[0, 1000]] });
   });
 });
 

@@ -1,0 +1,192 @@
+// Issues: create (with GitHub's validation), get, and a small `GET /search/issues`.
+
+import { type IssueRecord, isoSeconds, labelFor, type LabelRecord, type MilestoneRecord, VIEWER_LOGIN } from "./model.ts";
+import { paginate } from "./pagination.ts";
+import { type Ctx, json, notFound } from "./respond.ts";
+import { DOCS, type FieldError, issueJson, searchItemJson, validationFailed } from "./shapes.ts";
+
+function invalidRequest(ctx: Ctx, detail: string): Response {
+  // GitHub's JSON-schema rejection: 422 with a message only, no `errors` array.
+  return json(ctx, 422, { message: `Invalid request.\n\n${detail}`, documentation_url: DOCS.createIssue, status: "422" });
+}
+
+export async function handleCreateIssue(ctx: Ctx): Promise<Response> {
+  const { state } = ctx;
+  let input: unknown;
+  try {
+    input = JSON.parse(await ctx.req.text());
+  } catch {
+    return json(ctx, 400, { message: "Problems parsing JSON", documentation_url: DOCS.createIssue, status: "400" });
+  }
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return invalidRequest(ctx, `For 'links/0/schema', ${JSON.stringify(input)} is not an object.`);
+  }
+  const body = input as Record<string, unknown>;
+
+  // title: required, string or integer (OpenAPI: oneOf string/integer).
+  if (!("title" in body) || body.title === null) return invalidRequest(ctx, `"title" wasn't supplied.`);
+  if (typeof body.title !== "string" && !Number.isInteger(body.title)) {
+    return invalidRequest(ctx, `For 'properties/title', ${JSON.stringify(body.title)} is not a string or integer.`);
+  }
+  const title = String(body.title);
+  if (title.trim() === "") {
+    return json(ctx, 422, validationFailed([{ resource: "Issue", code: "missing_field", field: "title" }], DOCS.createIssue));
+  }
+  if (body.body !== undefined && body.body !== null && typeof body.body !== "string") {
+    return invalidRequest(ctx, `For 'properties/body', ${JSON.stringify(body.body)} is not a string.`);
+  }
+
+  // labels: strings or {name} objects; unknown names are created, as GitHub does.
+  let labelNames: string[] = [];
+  if (body.labels !== undefined && body.labels !== null) {
+    if (!Array.isArray(body.labels)) {
+      return invalidRequest(ctx, `For 'properties/labels', ${JSON.stringify(body.labels)} is not an array.`);
+    }
+    for (const l of body.labels) {
+      const name = typeof l === "string" ? l : typeof l === "object" && l && typeof l.name === "string" ? l.name : undefined;
+      if (name === undefined) return invalidRequest(ctx, `For 'items', ${JSON.stringify(l)} is not a string or object.`);
+      labelNames.push(name);
+    }
+  }
+  labelNames = labelNames.filter((n, i) => labelNames.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === i);
+
+  let assignees: string[] = [];
+  if (body.assignees !== undefined && body.assignees !== null) {
+    if (!Array.isArray(body.assignees) || body.assignees.some((a) => typeof a !== "string")) {
+      return invalidRequest(ctx, `For 'properties/assignees', ${JSON.stringify(body.assignees)} is not an array of strings.`);
+    }
+    assignees = body.assignees as string[];
+  }
+  if (typeof body.assignee === "string" && body.assignee !== "") assignees = [body.assignee, ...assignees];
+  assignees = assignees.filter((a, i) => assignees.findIndex((b) => b.toLowerCase() === a.toLowerCase()) === i);
+
+  const errors: FieldError[] = [];
+  let milestone: MilestoneRecord | null = null;
+  if (body.milestone !== undefined && body.milestone !== null) {
+    const n = typeof body.milestone === "number" ? body.milestone : typeof body.milestone === "string" && /^\d+$/.test(body.milestone) ? Number(body.milestone) : Number.NaN;
+    milestone = state.milestones.find((m) => m.number === n) ?? null;
+    if (!milestone) errors.push({ value: body.milestone, resource: "Issue", field: "milestone", code: "invalid" });
+  }
+  for (const login of assignees) {
+    if (state.assignable && !state.assignable.has(login.toLowerCase())) {
+      errors.push({ value: login, resource: "Issue", field: "assignees", code: "invalid" });
+    }
+  }
+  if (errors.length) return json(ctx, 422, validationFailed(errors, DOCS.createIssue));
+
+  const number = state.issueRecords.length + 1;
+  const record: IssueRecord = {
+    id: state.nextIssueId++,
+    number,
+    title,
+    body: (body.body as string | null | undefined) ?? null,
+    labels: labelNames.map((n): LabelRecord => labelFor(state, n)),
+    assignees,
+    milestone,
+    createdAt: isoSeconds(new Date()),
+  };
+  state.issueRecords.push(record);
+  if (milestone) milestone.openIssues += 1;
+  const out = issueJson(state, record);
+  state.issues.push({
+    id: record.id,
+    number,
+    title,
+    body: record.body,
+    labels: record.labels.map((l) => l.name),
+    assignees,
+    milestone: milestone?.number ?? null,
+    html_url: out.html_url,
+    created_at: record.createdAt,
+  });
+  return json(ctx, 201, out, { location: out.url });
+}
+
+export function handleGetIssue(ctx: Ctx, [number]: string[]): Response {
+  const issue = ctx.state.issueRecords.find((i) => i.number === Number(number));
+  return issue ? json(ctx, 200, issueJson(ctx.state, issue)) : notFound(ctx, DOCS.issue);
+}
+
+type Query = {
+  terms: string[];
+  repo?: string;
+  kinds: Set<string>;
+  states: Set<string>;
+  in: Set<string>;
+  labels: string[];
+  milestone?: string;
+  author?: string;
+};
+
+/** Splits `q` into free terms ("quoted phrases" or words) and the qualifiers this fake understands. */
+export function parseQuery(q: string): Query {
+  const out: Query = { terms: [], kinds: new Set(), states: new Set(), in: new Set(), labels: [] };
+  const re = /(?:([A-Za-z-]+):)?(?:"([^"]*)"|(\S+))/g;
+  for (const m of q.matchAll(re)) {
+    const qualifier = m[1]?.toLowerCase();
+    const value = m[2] ?? m[3] ?? "";
+    if (!qualifier) {
+      if (value.trim() !== "") out.terms.push(value);
+      continue;
+    }
+    const v = value.toLowerCase();
+    if (qualifier.startsWith("-")) continue; // negated qualifiers: not modelled, ignored
+    if (qualifier === "repo") out.repo = v;
+    else if (qualifier === "is" && (v === "issue" || v === "pr" || v === "pull-request")) out.kinds.add(v === "issue" ? "issue" : "pr");
+    else if (qualifier === "type") out.kinds.add(v === "issue" ? "issue" : "pr");
+    else if (qualifier === "is" || qualifier === "state") out.states.add(v);
+    else if (qualifier === "in") for (const part of v.split(",")) out.in.add(part);
+    else if (qualifier === "label") out.labels.push(v);
+    else if (qualifier === "milestone") out.milestone = v;
+    else if (qualifier === "author") out.author = v;
+    else if (!["is", "type", "state", "in", "label", "milestone", "author", "sort", "no", "user", "org"].includes(qualifier)) {
+      out.terms.push(`${m[1]}:${value}`); // not a qualifier we know: search for the text itself
+    }
+  }
+  return out;
+}
+
+export function handleSearchIssues(ctx: Ctx): Response {
+  const { state } = ctx;
+  const q = ctx.url.searchParams.get("q");
+  if (!q || q.trim() === "") {
+    return json(ctx, 422, validationFailed([{ resource: "Search", field: "q", code: "missing" }], DOCS.search));
+  }
+  const query = parseQuery(q);
+  if (query.repo !== undefined && query.repo !== `${state.owner}/${state.repo}`.toLowerCase()) {
+    return json(
+      ctx,
+      422,
+      validationFailed(
+        [
+          {
+            message:
+              "The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.",
+            resource: "Search",
+            field: "q",
+            code: "invalid",
+          },
+        ],
+        DOCS.search,
+      ),
+    );
+  }
+  const onlyPrs = query.kinds.has("pr") && !query.kinds.has("issue");
+  const onlyClosed = (query.states.has("closed") || query.states.has("merged")) && !query.states.has("open");
+  const fields = query.in.size ? query.in : new Set(["title", "body"]);
+  const matches = state.issueRecords.filter((issue) => {
+    if (onlyPrs || onlyClosed) return false;
+    if (query.author !== undefined && query.author !== VIEWER_LOGIN.toLowerCase()) return false;
+    if (query.milestone !== undefined && issue.milestone?.title.toLowerCase() !== query.milestone) return false;
+    if (!query.labels.every((l) => issue.labels.some((x) => x.name.toLowerCase() === l))) return false;
+    const haystack = [fields.has("title") ? issue.title : "", fields.has("body") ? (issue.body ?? "") : ""]
+      .join("\n")
+      .toLowerCase();
+    return query.terms.every((t) => haystack.includes(t.toLowerCase()));
+  });
+  // Best match is opaque on GitHub; newest first is a stable stand-in.
+  const items = [...matches].reverse().map((i) => searchItemJson(state, i));
+  const page = paginate(items, ctx.url, `${state.apiUrl}/search/issues`);
+  const body = { total_count: items.length, incomplete_results: false, search_type: "lexical", items: page.items };
+  return json(ctx, 200, body, page.link ? { link: page.link } : {});
+}

@@ -1,0 +1,92 @@
+// Public types of the fake GitHub. Everything here is re-exported from ./index.ts.
+
+export type FakeAsset = { name: string; contentType: string; data: Uint8Array };
+
+export type FakeRelease = { tag: string; assets: FakeAsset[]; latest?: boolean };
+
+export type FakeMilestone = { title: string; state?: "open" | "closed" };
+
+export type FakeGitHubOptions = {
+  /** Repository owner; default "AMDEPYC". Matched case-insensitively, like GitHub. */
+  owner?: string;
+  /** Repository name; default "dispatch". Matched case-insensitively, like GitHub. */
+  repo?: string;
+  /** The only accepted token; default "ghp_faketoken123". */
+  token?: string;
+  releases: FakeRelease[];
+  /** Numbered 1..N in the order given. */
+  milestones?: FakeMilestone[];
+  /** Logins that may be assigned to issues. Default: any login is assignable. */
+  assignable?: string[];
+};
+
+/** An issue created through `POST /repos/{owner}/{repo}/issues`. */
+export type CreatedIssue = {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  /** Label names, in the order given. */
+  labels: string[];
+  /** Assignee logins (from `assignees` and the legacy `assignee`). */
+  assignees: string[];
+  /** Milestone number, or null. */
+  milestone: number | null;
+  html_url: string;
+  created_at: string;
+};
+
+export type RecordedRequest = {
+  host: "api" | "storage";
+  method: string;
+  /** Path plus query string, e.g. "/repos/AMDEPYC/dispatch/milestones?page=2". */
+  path: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+};
+
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search";
+
+export type FailRule = {
+  route: FaultRoute;
+  status: number;
+  /** How many matching requests get this answer; the rule is removed when it reaches 0. */
+  times: number;
+  /** Extra response headers, applied last (e.g. `x-ratelimit-remaining: "0"`, `retry-after: "1"`). */
+  headers?: Record<string, string>;
+  /** Override the JSON (API) or XML/text (storage) body. Default: a GitHub-like body for the status. */
+  body?: unknown;
+};
+
+export type Faults = {
+  failNext: FailRule[];
+  /** Storage sends this many body bytes of each response, then drops the connection. */
+  cutStorageAfterBytes?: number;
+  /** If set, only this many storage responses are cut; then `cutStorageAfterBytes` is cleared. */
+  cutStorageTimes?: number;
+  /** Throttle the storage host's body bytes (per response). */
+  storageBytesPerSecond?: number;
+  /** The asset endpoint (octet-stream) redirects here instead of the storage host. */
+  redirectTo?: string;
+  /** The API host answers 503 to everything. */
+  down?: boolean;
+};
+
+export type FakeGitHub = {
+  /** Origin of the API host, e.g. http://127.0.0.1:PORT (dispatch's --api-url). */
+  apiUrl: string;
+  /** Origin of the storage host (a second server: different port, different origin). */
+  storageUrl: string;
+  owner: string;
+  repo: string;
+  token: string;
+  /** Issues created so far (live array). */
+  readonly issues: CreatedIssue[];
+  /** Every request to either host, in arrival order (live array). */
+  readonly requests: RecordedRequest[];
+  /** Mutable fault knobs. */
+  readonly faults: Faults;
+  /** True once the storage host has received any request carrying an Authorization header. */
+  readonly storageSawAuthorization: boolean;
+  stop(): Promise<void>;
+};

@@ -1,0 +1,39 @@
+import type { DispatchConfig } from "../../src/app/config.ts";
+import { type Running, startDispatch } from "../../src/app/start.ts";
+import { bunRuntime } from "../../src/runtime/bun.ts";
+import type { FakeGitHub } from "../fake-github/index.ts";
+
+export type TestDispatch = Running & { url: string; lines: string[]; warnings: string[] };
+
+/** dispatch in this process, on a loopback port, against a fake GitHub; its log kept for asserts. */
+export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const config: DispatchConfig = {
+    owner: gh.owner,
+    repo: gh.repo,
+    tag: "v1",
+    filters: [],
+    token: gh.token,
+    apiUrl: gh.apiUrl,
+    bind: { hostname: "127.0.0.1", port: 0 },
+    path: "/dispatch",
+    mdns: false,
+    timeouts: { downloadMs: 300_000, runMs: 3_600_000 },
+    ...overrides,
+  };
+  const running = await startDispatch(config, bunRuntime, {
+    info: (line) => lines.push(line),
+    warn: (line) => (warnings.push(line), lines.push(`⚠️ ${line}`)),
+  });
+  return { ...running, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
+}
+
+/** Polls until `check` holds; bounded, so a broken test fails instead of hanging. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
