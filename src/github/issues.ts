@@ -28,6 +28,9 @@ export async function createIssue(octokit: Octokit, owner: string, repo: string,
     labels: issue.labels ? [...issue.labels] : undefined,
     assignees: issue.assignees ? [...issue.assignees] : undefined,
     milestone,
+    // The filer retries, visibly and with its own backoff; a silent retry here could also
+    // file twice when GitHub created the issue but the answer was lost.
+    request: { retries: 0 },
   });
   return { number: data.number, url: data.html_url };
 }

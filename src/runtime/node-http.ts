@@ -59,7 +59,7 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await Promise.race([once(outgoing, "drain"), once(outgoing, "close")]);
+      if (!outgoing.write(value)) await drained(outgoing);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
@@ -68,6 +68,19 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     // Break the connection: with Content-Length set, the client sees a short body as an error.
     outgoing.destroy();
   }
+}
+
+/** Waits until the socket takes more data or closes, leaving no listener behind. */
+function drained(outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      outgoing.off("drain", done);
+      outgoing.off("close", done);
+      resolve();
+    };
+    outgoing.on("drain", done);
+    outgoing.on("close", done);
+  });
 }
 
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {

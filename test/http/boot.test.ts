@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type TestDispatch, startTestDispatch } from "../support/dispatch.ts";
+import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { efi, img, iso, other } from "../support/workloads.ts";
 
@@ -123,7 +123,7 @@ describe("beacon", () => {
     const reply = await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify(report) });
     expect(reply.status).toBe(200);
     const before = apiRequests();
-    await waitFor(() => gh.issues.length === 1);
+    await until(() => gh.issues.length === 1, "the issue");
     const issue = gh.issues[0]!;
     expect(issue.title).toBe("memtest passed");
     expect(issue.labels).toEqual(["lab", "pass"]);
@@ -134,7 +134,7 @@ describe("beacon", () => {
     expect(issue.body).toContain("release `v1`");
     expect(issue.body).toContain("Server 127.0.0.2");
     expect(apiRequests()).toBeGreaterThan(before);
-    await waitFor(() => d.lines.some((l) => l.includes("🏁 a-test.efi finished")));
+    await until(() => d.lines.some((l) => l.includes("🏁 a-test.efi finished")), "the finished line");
   });
 
   test("after reporting, the same server's next boot gets poweroff.efi (queue is empty)", async () => {
@@ -165,11 +165,3 @@ describe("other paths and methods", () => {
     expect(d.lines.join("\n")).not.toContain(gh.token);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(20);
-  }
-}

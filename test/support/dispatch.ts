@@ -30,9 +30,9 @@ export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<Dispa
 }
 
 /** Polls until `check` holds; bounded, so a broken test fails instead of hanging. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
   }
