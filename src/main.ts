@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { defineCommand, renderUsage, runMain } from "citty";
+import { stripVTControlCharacters } from "node:util";
 import { startDispatch } from "./app/start.ts";
 import { args, examples } from "./cli/args.ts";
 import { UsageError, resolveConfig } from "./cli/config.ts";
@@ -38,5 +39,9 @@ const command = defineCommand({
 });
 
 await runMain(command, {
-  showUsage: async (cmd, parent) => console.log(`${await renderUsage(cmd, parent)}\n\n${examples}\n`),
+  showUsage: async (cmd, parent) => {
+    const usage = `${await renderUsage(cmd, parent)}\n\n${examples}\n`;
+    // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
+    console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
+  },
 });

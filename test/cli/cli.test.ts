@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { poweroffEfi } from "../../src/efi/poweroff.ts";
+import { version } from "../../src/version.ts";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
+import { cleanEnv, runCli, startCli } from "../support/cli.ts";
+import { efi, iso, other } from "../support/workloads.ts";
+
+let gh: FakeGitHub;
+let bin: string;
+beforeAll(async () => {
+  gh = await startFakeGitHub({
+    releases: [{ tag: "example", assets: [efi("workload-1.efi", 4096), efi("workload-2.efi", 8192), iso("other-3.iso", 10_000), other("README.txt", 10)] }],
+    milestones: [{ title: "lab" }],
+  });
+  bin = mkdtempSync(join(tmpdir(), "dispatch-cli-"));
+});
+afterAll(async () => {
+  await gh?.stop();
+  rmSync(bin, { recursive: true, force: true });
+});
+
+const base = () => ["--owner", gh.owner, "--repo", gh.repo, "--tag", "example", "--api-url", gh.apiUrl, "--bind", "127.0.0.1:0", "--no-mdns"];
+
+describe("help and errors", () => {
+  test("--help lists the options and examples, exit 0", async () => {
+    const { code, output } = await runCli(["--help"], cleanEnv());
+    expect(code).toBe(0);
+    for (const word of ["--owner", "-o", "--repo", "--tag", "--token", "--bind", "--path", "--api-url", "--no-mdns", "Examples:"]) expect(output).toContain(word);
+    expect(output).not.toContain("\x1b["); // a pipe gets no terminal escape codes
+  });
+
+  test("--version prints the version", async () => {
+    const { code, output } = await runCli(["--version"], cleanEnv());
+    expect(code).toBe(0);
+    expect(output.trim()).toBe(version);
+  });
+
+  test("without a token: the four ways to authenticate, the permissions, exit non-zero", async () => {
+    const { code, output } = await runCli(base(), cleanEnv());
+    expect(code).not.toBe(0);
+    for (const word of ["gh auth login", "--token", "GITHUB_TOKEN", "Contents", "Issues", "repo"]) expect(output).toContain(word);
+  });
+
+  test("a bad --bind says what it expects", async () => {
+    const { code, output } = await runCli([...base(), "--bind", "nonsense"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    expect(code).toBe(2);
+    expect(output).toContain("0.0.0.0:8080");
+  });
+
+  test("an unknown tag says to check --tag; a wrong token says so; neither shows the token", async () => {
+    const missing = await runCli([...base(), "--tag", "nope"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain("--tag");
+    const wrong = await runCli(base(), cleanEnv({ GITHUB_TOKEN: "ghp_wrongtoken999" }));
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toContain("401");
+    expect(wrong.output).not.toContain("ghp_wrongtoken999");
+  });
+});
+
+describe("token sources", () => {
+  test("falls back to `gh auth token` when no flag or variable is set", async () => {
+    const gh_ = join(bin, "gh");
+    writeFileSync(gh_, `#!/bin/sh\n[ "$1 $2" = "auth token" ] && echo ${gh.token}\n`);
+    chmodSync(gh_, 0o755);
+    const cli = startCli(base(), cleanEnv({ PATH: `${bin}:/usr/bin:/bin` }));
+    try {
+      await cli.waitFor(/listening on 127\.0\.0\.1:\d+/);
+      expect(cli.output()).toContain("3 queued");
+    } finally {
+      await cli.stop();
+      rmSync(gh_);
+    }
+  });
+
+  test("--token wins over the environment", async () => {
+    const cli = startCli([...base(), "--token", gh.token], cleanEnv({ GITHUB_TOKEN: "ghp_wrongtoken999" }));
+    try {
+      await cli.waitFor(/listening on/);
+    } finally {
+      await cli.stop();
+    }
+  });
+});
+
+describe("the quick start, driven with curl from several servers at once", () => {
+  test("filters, two servers boot and report concurrently, issues filed, then poweroff.efi; SIGTERM exits 0", async () => {
+    const cli = startCli([...base(), "workload"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    try {
+      const port = (await cli.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1];
+      const url = `http://127.0.0.1:${port}/dispatch`;
+      expect(cli.output()).toContain("4 assets, 2 queued");
+      expect(cli.output()).not.toContain("other-3.iso");
+
+      const curl = async (from: string, ...args: string[]) => {
+        const p = Bun.spawn(["curl", "-sS", "--max-time", "10", "--interface", from, ...args, url], { stdout: "pipe", stderr: "pipe" });
+        const [out, code] = await Promise.all([new Response(p.stdout).arrayBuffer(), p.exited]);
+        return { code, out: new Uint8Array(out) };
+      };
+      const server = async (from: string) => {
+        const head = await curl(from, "-I");
+        const headers = new TextDecoder().decode(head.out);
+        const size = Number(/content-length: (\d+)/i.exec(headers)?.[1]);
+        const body = await curl(from);
+        expect(body.out.byteLength).toBe(size);
+        const boot = await curl(from, "-X", "POST", "-o", "/dev/null", "-w", "%{http_code}");
+        expect(new TextDecoder().decode(boot.out)).toBe("200");
+        const report = JSON.stringify({ title: `run on ${from}`, body: "ok", labels: ["lab"], milestone: "lab" });
+        const put = await curl(from, "-X", "PUT", "-H", "content-type: application/json", "--data-binary", report, "-o", "/dev/null", "-w", "%{http_code}");
+        expect(new TextDecoder().decode(put.out)).toBe("200");
+        return size;
+      };
+      const sizes = await Promise.all([server("127.0.0.2"), server("127.0.0.3")]);
+      expect(sizes.sort()).toEqual([4096, 8192]);
+
+      await cli.waitFor(/🏁 workload-1\.efi finished/, 20_000);
+      await cli.waitFor(/🏁 workload-2\.efi finished/, 20_000);
+      const mine = gh.issues.filter((i) => i.title.startsWith("run on 127.0.0."));
+      expect(mine.map((i) => i.title).sort()).toEqual(["run on 127.0.0.2", "run on 127.0.0.3"]);
+      expect(mine.every((i) => i.milestone === 1 && i.labels.join() === "lab")).toBe(true);
+
+      // Both servers come back: the queue is empty, so each gets poweroff.efi.
+      for (const from of ["127.0.0.2", "127.0.0.3"]) expect((await curl(from)).out).toEqual(poweroffEfi);
+
+      const out = cli.output();
+      for (const emoji of ["📌", "📥", "⚡", "📝", "🏁", "🔌"]) expect(out).toContain(emoji);
+      expect(out).not.toContain(gh.token);
+      expect(await cli.stop()).toBe(0);
+    } finally {
+      await cli.stop();
+    }
+  }, 60_000);
+});
