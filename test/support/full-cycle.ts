@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
+import type { StatusView } from "../../src/ui/status-view.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { type DispatchProcess, type Launch, fakeGitHubFlags, startDispatchProcess } from "./dispatch-process.ts";
 import { until } from "./dispatch.ts";
@@ -12,7 +13,7 @@ const timeoutMs = 30_000;
 /**
  * The whole run, end to end, against one way of starting dispatch (the compiled binary, Deno,
  * `bun src/main.ts`): a server boots a workload (HEAD, GET), the workload calls `beacon boot` and
- * `beacon report`, and the issue appears on the fake GitHub. Also what differs between runtimes:
+ * `beacon report`, and the issue appears on the fake GitHub and in the status API. Also what differs between runtimes:
  * Content-Length on a streamed body, the client's address, a cut upstream, and SIGTERM.
  * Call inside a `describe`; `launch` runs in beforeAll and may return undefined to skip.
  */
@@ -81,6 +82,9 @@ export function fullCycleTests(launch: () => Promise<Launch | undefined>): void 
     expect(issue.body).toContain("a-memtest.efi");
     expect(issue.body).toContain("127.0.0.2");
     await until(() => d!.lines.some((l) => l.includes("🏁")), "the finished line in the log");
+    const status = await http(d!.url.replace("/dispatch", "/api/status"));
+    const job = (JSON.parse(text(status)) as StatusView).jobs.find((j) => j.name === "a-memtest.efi");
+    expect(job).toMatchObject({ state: "finished", ip: "127.0.0.2", issue: { number: issue.number } });
   }, timeoutMs);
 
   test("a cut upstream breaks the download: the server sees an error, not a short body", async () => {
@@ -112,5 +116,14 @@ export function fullCycleTests(launch: () => Promise<Launch | undefined>): void 
     expect((await download).error).toBeDefined();
     expect(d!.lines.some((l) => l.includes("stopping"))).toBe(true);
     expect(d!.lines.join("\n")).not.toContain(gh.token);
+  }, timeoutMs);
+
+  test("SIGTERM the moment it says it is listening still stops it cleanly", async () => {
+    if (skip) return;
+    const how = (await launch())!;
+    const quick = await startDispatchProcess({ ...how, env: { ...how.env, GITHUB_TOKEN: gh.token } }, fakeGitHubFlags(gh));
+    const code = await quick.stop();
+    expect(quick.lines.some((l) => l.includes("stopping"))).toBe(true);
+    expect(code).toBe(0);
   }, timeoutMs);
 }
