@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { defineCommand, renderUsage, runMain } from "citty";
 import { stripVTControlCharacters } from "node:util";
-import { startDispatch } from "./app/start.ts";
+import { type Running, startDispatch } from "./app/start.ts";
 import { args, examples } from "./cli/args.ts";
 import { UsageError, resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
@@ -18,19 +18,23 @@ const command = defineCommand({
   async run({ args: parsed }) {
     const runtime = await detectRuntime();
     const out = plainOutput();
+    // Handlers go in before anything starts: a signal right after the "listening" line (a
+    // supervisor, a quick Ctrl-C) must still stop the run cleanly, not kill it. A signal while
+    // starting exits at once: nothing is serving yet.
+    let running: Running | undefined;
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      out.info("stopping");
+      await running?.stop();
+      runtime.exit(0);
+    };
+    runtime.onSignal("SIGINT", stop);
+    runtime.onSignal("SIGTERM", stop);
     try {
       const config = await resolveConfig(parsed, runtime);
-      const running = await startDispatch(config, runtime, out);
-      let stopping = false;
-      const stop = async () => {
-        if (stopping) return;
-        stopping = true;
-        out.info("stopping");
-        await running.stop();
-        runtime.exit(0);
-      };
-      runtime.onSignal("SIGINT", stop);
-      runtime.onSignal("SIGTERM", stop);
+      running = await startDispatch(config, runtime, out);
     } catch (error) {
       console.error(`dispatch: ${(error as Error).message}`);
       runtime.exit(error instanceof UsageError ? 2 : 1);

@@ -3,9 +3,9 @@ import type { Runtime } from "./types.ts";
 // Typed locally so the Bun type-check does not need Deno's lib; only what is used here.
 declare const Deno: {
   serve(
-    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: { hostname: string; port: number; signal: AbortSignal; onListen?: (addr: { hostname: string; port: number }) => void },
     handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
-  ): { addr: { hostname: string; port: number }; shutdown(): Promise<void> };
+  ): { addr: { hostname: string; port: number }; finished: Promise<void> };
   env: { get(name: string): string | undefined };
   Command: new (
     cmd: string,
@@ -19,8 +19,20 @@ declare const Deno: {
 export const denoRuntime: Runtime = {
   name: "deno",
   async serve({ hostname, port, fetch }) {
-    const server = Deno.serve({ hostname, port, onListen: () => {} }, (request, info) => fetch(request, info.remoteAddr.hostname));
-    return { hostname: server.addr.hostname, port: server.addr.port, stop: () => server.shutdown() };
+    // Stopping aborts this signal, which closes every connection at once. (shutdown() would wait
+    // for running downloads to finish, which can take as long as an ISO takes to stream.)
+    const closing = new AbortController();
+    const server = Deno.serve({ hostname, port, signal: closing.signal, onListen: () => {} }, (request, info) =>
+      fetch(request, info.remoteAddr.hostname),
+    );
+    return {
+      hostname: server.addr.hostname,
+      port: server.addr.port,
+      stop: () => {
+        closing.abort();
+        return server.finished;
+      },
+    };
   },
   env: (name) => Deno.env.get(name),
   async run([cmd, ...args]) {

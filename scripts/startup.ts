@@ -1,0 +1,62 @@
+#!/usr/bin/env bun
+// How long from exec to "listening on …", against a fake GitHub on loopback, for the compiled
+// binary, `bun src/main.ts` and `deno run -A src/main.ts`. Runs are interleaved (one of each per
+// round) so machine noise hits all three alike; the baseline is `bun src/main.ts` of this run.
+//   bun scripts/startup.ts [--runs N]      (builds dist/dispatch first if it is missing)
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { startFakeGitHub } from "../test/fake-github/index.ts";
+import { type Launch, fakeGitHubFlags, startDispatchProcess } from "../test/support/dispatch-process.ts";
+import { efi } from "../test/support/workloads.ts";
+import { buildVersion, compile } from "./build.ts";
+
+const root = join(import.meta.dir, "..");
+const binary = join(root, "dist/dispatch");
+const deno = join(root, "node_modules/@deno/linux-x64-glibc/deno");
+
+const runsFlag = Bun.argv.indexOf("--runs");
+const runs = runsFlag > 0 ? Number(Bun.argv[runsFlag + 1]) : 15;
+if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs needs a positive whole number");
+
+if (!existsSync(binary)) {
+  console.log("building dist/dispatch first");
+  await compile(binary, await buildVersion());
+}
+
+const env = { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1" };
+const ways: { name: string; launch: Launch }[] = [
+  { name: "bun src/main.ts", launch: { command: [process.execPath, "src/main.ts"], cwd: root, env } },
+  { name: "dist/dispatch", launch: { command: [binary], cwd: root, env } },
+];
+if (existsSync(deno)) ways.push({ name: "deno run -A src/main.ts", launch: { command: [deno, "run", "-A", "src/main.ts"], cwd: root, env } });
+
+const gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 1000)] }] });
+const times = new Map(ways.map((w) => [w.name, [] as number[]]));
+try {
+  // One untimed start each: the first run fills the OS page cache and Deno's code cache.
+  for (let round = -1; round < runs; round++) {
+    for (const way of ways) {
+      const started = performance.now();
+      const d = await startDispatchProcess({ ...way.launch, env: { ...way.launch.env, GITHUB_TOKEN: gh.token } }, fakeGitHubFlags(gh));
+      const ms = performance.now() - started;
+      await d.stop();
+      if (round >= 0) times.get(way.name)!.push(ms);
+    }
+  }
+} finally {
+  await gh.stop();
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => {
+  const s = sorted(xs);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const baseline = median(times.get(ways[0]!.name)!);
+console.log(`exec → "listening on" line, ${runs} runs each (median, min–max; ratio to ${ways[0]!.name})`);
+for (const { name } of ways) {
+  const xs = sorted(times.get(name)!);
+  const m = median(xs);
+  console.log(`  ${name.padEnd(24)} ${m.toFixed(0).padStart(5)} ms  (${xs[0]!.toFixed(0)}–${xs.at(-1)!.toFixed(0)})  ×${(m / baseline).toFixed(2)}`);
+}
