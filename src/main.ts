@@ -14,11 +14,11 @@ const command = defineCommand({
     description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
   },
   args,
-  async run({ args: parsed }) {
+  async run({ args: parsed, rawArgs }) {
     const runtime = await detectRuntime();
     const out = plainOutput();
     try {
-      const config = await resolveConfig(parsed, runtime);
+      const config = await resolveConfig(parsed, runtime, rawArgs);
       const running = await startDispatch(config, runtime, out);
       let stopping = false;
       const stop = async () => {
