@@ -40,7 +40,7 @@ export function announce({ name, port, txt, target, log }: AnnounceOptions): Ann
     log.info(`mDNS: "${current}" is taken on the network; now "${taken}"`);
     current = taken;
   });
-  const where = target.interfaces.map((i) => `${i.name} (${i.ipv4})`).join(", ");
+  const where = target.interfaces.map((i) => `${i.name} (${(target.addresses ?? [i.ipv4]).join(", ")})`).join(", ");
   let stopping = false;
   // advertise() resolves once probing is done (or was cancelled by stop()); announcing follows.
   service.advertise().then(

@@ -48,6 +48,10 @@ export function announceTarget(bindHost: string, chosen: readonly string[], nics
     } else if (nics[holder]?.some((a) => a.internal && sameAddress(a.address, bindHost))) {
       problems.push(`bound to loopback (${bindHost}): nothing on the network can reach it`);
       names = [];
+    } else if (!ipv6 && ipv4Of(holder) !== bindHost) {
+      // ciao keeps one IPv4 address per interface, the first; it cannot announce another one.
+      problems.push(`ciao announces only the first IPv4 address of ${holder} (${ipv4Of(holder)}), not ${bindHost}: bind to that or to 0.0.0.0`);
+      names = [];
     } else if (!names.includes(holder)) {
       problems.push(`the bind address ${bindHost} is on ${holder}, which --mdns-interface leaves out`);
       names = [];
