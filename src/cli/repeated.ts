@@ -8,7 +8,8 @@ import type { ArgsDef } from "citty";
  * aliases, `--no-…` and `--` are read exactly as citty reads them, and collects the repeats.
  */
 export function repeatedValues(rawArgs: readonly string[], argsDef: ArgsDef, name: string): string[] {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const spellings = new Set<string>();
   for (const [key, def] of Object.entries(argsDef)) {
     if (def.type === "positional") continue;
     const type = def.type === "boolean" ? "boolean" : "string";
@@ -17,14 +18,17 @@ export function repeatedValues(rawArgs: readonly string[], argsDef: ArgsDef, nam
     const camel = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const aliases = [...(Array.isArray(given) ? given : [given]), ...(camel !== key ? [camel] : [])];
     const short = aliases.find((a) => a.length === 1);
-    options[key] = { type, ...(short && { short }), ...(key === name && { multiple: true }) };
-    for (const alias of aliases) if (alias.length > 1) options[alias] = { type, ...(key === name && { multiple: true }) };
+    options[key] = { type, ...(short && { short }) };
+    for (const alias of aliases) if (alias.length > 1) options[alias] = { type };
+    if (key === name) for (const spelling of [key, ...aliases]) spellings.add(spelling);
   }
   // citty strips `--no-…` before parsing; do the same so they are not read as values.
   const end = rawArgs.indexOf("--");
   const args = rawArgs.filter((arg, i) => !(arg.startsWith("--no-") && (end === -1 || i < end)));
-  const { values } = parseArgs({ args, options, allowPositionals: true, strict: false });
-  const found = values[name];
-  const list = Array.isArray(found) ? found : found === undefined ? [] : [found];
-  return list.filter((v): v is string => typeof v === "string" && v !== "");
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  const values: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "option" && spellings.has(token.name) && typeof token.value === "string" && token.value !== "") values.push(token.value);
+  }
+  return values;
 }
