@@ -19,9 +19,11 @@ export type AnnounceOptions = {
 const stopTimeoutMs = 3000;
 
 /**
- * Announces `_dispatch._tcp` with ciao on exactly the target's interfaces. ciao, when left to
- * pick, misses interfaces (see README); naming them also keeps the announcement off interfaces
- * that do not serve the bind address. Returns at once; probing and announcing go on behind.
+ * Announces `_dispatch._tcp` with ciao on exactly the target's interfaces. Left to pick, ciao
+ * 1.3 reads `ip -o link show` and loses every interface printed with an `@` suffix (VLANs like
+ * `eth0.100@eth0`, veths); older versions took only the default-route interface. Naming them
+ * also keeps the announcement off interfaces that do not serve the bind address. Returns at
+ * once; probing and announcing go on behind.
  */
 export function announce({ name, port, txt, target, log }: AnnounceOptions): Announcement {
   const names = target.interfaces.map((i) => i.name);

@@ -64,10 +64,11 @@ export function announceTarget(bindHost: string, chosen: readonly string[], nics
   for (const name of names) {
     const ipv4 = ipv4Of(name);
     if (ipv4) interfaces.push({ name, ipv4 });
-    else problems.push(`${name} has no IPv4 address, which mDNS announcements are sent from`);
+    // Unasked-for interfaces without IPv4 (a container's veth, say) are left out quietly.
+    else if (chosen.length > 0 || !wildcard) problems.push(`${name} has no IPv4 address, which mDNS announcements are sent from`);
   }
-  if (interfaces.length === 0 && names.length === 0 && problems.length === 0) {
-    problems.push("there is no network interface besides loopback");
+  if (interfaces.length === 0 && problems.length === 0) {
+    problems.push("there is no network interface with an IPv4 address besides loopback");
   }
   return { interfaces, ...(!wildcard && { addresses: [bindHost] }), ipv6, problems };
 }

@@ -32,7 +32,11 @@ describe("where dispatch is announced", () => {
     ]);
     expect(t.addresses).toBeUndefined();
     expect(t.ipv6).toBe(false);
-    expect(t.problems).toEqual(["v6only has no IPv4 address, which mDNS announcements are sent from"]);
+    // Interfaces nobody asked for are left out quietly: a jump host may have many (containers).
+    expect(t.problems).toEqual([]);
+    expect(announceTarget("0.0.0.0", ["eth1", "v6only"], nics).problems).toEqual([
+      "v6only has no IPv4 address, which mDNS announcements are sent from",
+    ]);
   });
 
   test(":: is served on IPv6 too: AAAA records are announced", () => {
@@ -63,6 +67,12 @@ describe("where dispatch is announced", () => {
     expect(t.ipv6).toBe(true);
   });
 
+  test("a specific IPv6 address on an interface without IPv4: says so", () => {
+    expect(announceTarget("2001:db8:1::1", [], nics).problems).toEqual([
+      "v6only has no IPv4 address, which mDNS announcements are sent from",
+    ]);
+  });
+
   test("loopback: nothing on the network can reach it, so nothing is announced", () => {
     const t = announceTarget("127.0.0.1", [], nics);
     expect(t.interfaces).toEqual([]);
@@ -85,6 +95,9 @@ describe("where dispatch is announced", () => {
   test("only loopback: says so", () => {
     const t = announceTarget("0.0.0.0", [], { lo: nics.lo });
     expect(t.interfaces).toEqual([]);
-    expect(t.problems).toEqual(["there is no network interface besides loopback"]);
+    expect(t.problems).toEqual(["there is no network interface with an IPv4 address besides loopback"]);
+    expect(announceTarget("0.0.0.0", [], { lo: nics.lo, v6only: nics.v6only }).problems).toEqual([
+      "there is no network interface with an IPv4 address besides loopback",
+    ]);
   });
 });
