@@ -36,7 +36,7 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     bind: attempt(() => parseBind(parsed.bind)),
     path,
     mdns: parsed.mdns,
-    mdnsInterfaces: repeatedValues(rawArgs, args, "mdns-interface"),
+    mdnsInterfaces: mdnsInterfaces(parsed, rawArgs),
     timeouts: {
       downloadMs: attempt(() => parseDuration(parsed["download-timeout"], "--download-timeout")),
       runMs: attempt(() => parseDuration(parsed["run-timeout"], "--run-timeout")),
@@ -52,4 +52,11 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
   });
   if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp}`);
   return { ...config, token };
+}
+
+/** Every --mdns-interface given; what citty parsed (its last one) when the raw arguments are not at hand. */
+function mdnsInterfaces(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[]): string[] {
+  const all = repeatedValues(rawArgs, args, "mdns-interface");
+  const last = parsed["mdns-interface"];
+  return all.length > 0 ? all : last ? [last] : [];
 }
