@@ -15,7 +15,7 @@ const command = defineCommand({
     description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
   },
   args,
-  async run({ args: parsed }) {
+  async run({ args: parsed, rawArgs }) {
     const runtime = await detectRuntime();
     const out = plainOutput();
     // Handlers go in before anything starts: a signal right after the "listening" line (a
@@ -33,7 +33,7 @@ const command = defineCommand({
     runtime.onSignal("SIGINT", stop);
     runtime.onSignal("SIGTERM", stop);
     try {
-      const config = await resolveConfig(parsed, runtime);
+      const config = await resolveConfig(parsed, runtime, rawArgs);
       running = await startDispatch(config, runtime, out);
     } catch (error) {
       console.error(`dispatch: ${(error as Error).message}`);

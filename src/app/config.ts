@@ -12,6 +12,8 @@ export type DispatchConfig = {
   readonly bind: BindAddress;
   readonly path: string;
   readonly mdns: boolean;
+  /** --mdns-interface: announce on these instead of the interfaces that serve the bind address. */
+  readonly mdnsInterfaces?: readonly string[];
   readonly timeouts: Timeouts;
 };
 

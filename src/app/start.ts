@@ -9,6 +9,7 @@ import { explainGitHubError } from "../github/errors.ts";
 import { createIssue } from "../github/issues.ts";
 import { fetchRelease } from "../github/release.ts";
 import { createApp } from "../http/app.ts";
+import { startMdns } from "../mdns/start-mdns.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { formatBytes } from "../ui/bytes.ts";
 import { logLines } from "../ui/log-lines.ts";
@@ -82,12 +83,25 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   out.info(`listening on ${config.bind.hostname}:${server.port}; servers boot from:`);
   for (const url of bootUrls(config.bind.hostname, server.port, config.path)) out.info(`  ${url}`);
 
+  const mdns = config.mdns
+    ? await startMdns({
+        bindHost: config.bind.hostname,
+        port: server.port,
+        interfaces: config.mdnsInterfaces ?? [],
+        path: config.path,
+        version,
+        description: `dispatch: workloads of ${owner}/${repo} release ${release.tag} over UEFI HTTP boot`,
+        log: out,
+      })
+    : undefined;
+
   return {
     port: server.port,
     async stop() {
       clearInterval(ticker);
       filer.stop();
-      await server.stop();
+      // The goodbye goes out before the caller exits, so browsers drop dispatch at once.
+      await Promise.all([mdns?.stop(), server.stop()]);
     },
   };
 }

@@ -11,6 +11,11 @@ export const args = {
   path: { type: "string", alias: "p", default: "/dispatch", description: "The HTTP boot path servers and beacon use", valueHint: "path" },
   "api-url": { type: "string", description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com)", valueHint: "url" },
   mdns: { type: "boolean", default: true, description: "Announce on the network with mDNS", negativeDescription: "Do not announce with mDNS" },
+  "mdns-interface": {
+    type: "string",
+    description: "Announce on this network interface (repeatable); default: the interfaces that serve --bind",
+    valueHint: "name",
+  },
   "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
   "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
 } as const satisfies ArgsDef;
@@ -24,6 +29,9 @@ export const examples = `Examples:
 
   Listen on the lab NIC only, on port 8000, without mDNS:
     dispatch -o AMDEPYC -r dispatch -t v1.2 --bind 192.0.2.1:8000 --no-mdns
+
+  Listen on every interface, but announce with mDNS on the lab NICs only:
+    dispatch -o AMDEPYC -r dispatch --mdns-interface eth1 --mdns-interface eth2
 
   GitHub Enterprise:
     dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com/api/v3

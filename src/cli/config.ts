@@ -2,9 +2,10 @@ import type { ParsedArgs } from "citty";
 import type { DispatchConfig } from "../app/config.ts";
 import { authHelp, resolveToken } from "../github/token.ts";
 import type { Runtime } from "../runtime/types.ts";
-import type { args } from "./args.ts";
+import { args } from "./args.ts";
 import { parseBind } from "./bind.ts";
 import { parseDuration } from "./duration.ts";
+import { repeatedValues } from "./repeated.ts";
 
 /** A problem with what the user typed: shown without a stack trace, exit status 2. */
 export class UsageError extends Error {
@@ -12,7 +13,7 @@ export class UsageError extends Error {
 }
 
 /** Turns parsed arguments and the environment into a run's configuration. */
-export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Runtime): Promise<DispatchConfig> {
+export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Runtime, rawArgs: readonly string[] = []): Promise<DispatchConfig> {
   const attempt = <T>(f: () => T): T => {
     try {
       return f();
@@ -35,6 +36,7 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     bind: attempt(() => parseBind(parsed.bind)),
     path,
     mdns: parsed.mdns,
+    mdnsInterfaces: mdnsInterfaces(parsed, rawArgs),
     timeouts: {
       downloadMs: attempt(() => parseDuration(parsed["download-timeout"], "--download-timeout")),
       runMs: attempt(() => parseDuration(parsed["run-timeout"], "--run-timeout")),
@@ -50,4 +52,11 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
   });
   if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp}`);
   return { ...config, token };
+}
+
+/** Every --mdns-interface given; what citty parsed (its last one) when the raw arguments are not at hand. */
+function mdnsInterfaces(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[]): string[] {
+  const all = repeatedValues(rawArgs, args, "mdns-interface");
+  const last = parsed["mdns-interface"];
+  return all.length > 0 ? all : last ? [last] : [];
 }
