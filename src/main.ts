@@ -30,6 +30,15 @@ const command = defineCommand({
       };
       runtime.onSignal("SIGINT", stop);
       runtime.onSignal("SIGTERM", stop);
+      if (parsed["exit-when-done"]) {
+        void running.settled.then(async ({ finished, failed }) => {
+          if (stopping) return;
+          stopping = true;
+          out.info(`done: ${finished} finished, ${failed} failed`);
+          await running.stop();
+          runtime.exit(failed > 0 ? 1 : 0);
+        });
+      }
     } catch (error) {
       console.error(`dispatch: ${(error as Error).message}`);
       runtime.exit(error instanceof UsageError ? 2 : 1);

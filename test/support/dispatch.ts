@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { type Running, startDispatch } from "../../src/app/start.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
@@ -20,6 +23,7 @@ export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<Dispa
     path: "/dispatch",
     mdns: false,
     timeouts: { downloadMs: 300_000, runMs: 3_600_000 },
+    stateDir: overrides.stateDir ?? mkdtempSync(join(tmpdir(), "dispatch-state-")),
     ...overrides,
   };
   const running = await startDispatch(config, bunRuntime, {
