@@ -155,7 +155,7 @@ test("random sequences with restarts and upstream failures never put one job on 
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
   for (let round = 0; round < 200; round++) {
     let s = fresh();
-    const ended = new Map<string, string>();
+    const ended = new Map<string, "finished" | "failed">();
     for (let step = 0; step < 60; step++) {
       const ip = ips[rand(ips.length)]!;
       const name = names[rand(names.length)]!;
@@ -167,7 +167,7 @@ test("random sequences with restarts and upstream failures never put one job on 
         { type: "issue-filed", name, issue: { number: step, url: "u" }, at },
       ];
       s = reduce(s, events[rand(events.length)]!);
-      const holders = s.jobs.filter((j) => ["assigned", "downloading", "booting"].includes(j.phase.state)).map((j) => (j.phase as { ip: string }).ip);
+      const holders = s.jobs.filter((j) => ["assigned", "downloading", "booting"].includes(j.phase.state as string)).map((j) => (j.phase as { ip: string }).ip);
       expect(new Set(holders).size).toBe(holders.length);
       for (const [n, state] of ended) expect(phaseOf(s, n).state).toBe(state);
       for (const j of s.jobs) if (j.phase.state === "finished" || j.phase.state === "failed") ended.set(j.workload.name, j.phase.state);
