@@ -104,21 +104,24 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
 }
 
 /** Waits until the client reads again; one that stops reading for `ms` is cut off. */
-async function writeRoom(outgoing: ServerResponse, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stalled = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
+function writeRoom(outgoing: ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    // Plain listeners, removed on every outcome: a long download waits here thousands of times.
+    const done = () => {
+      clearTimeout(timer);
+      outgoing.off("drain", done);
+      outgoing.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
       // A reset, not a close: a client that reads nothing would never see our FIN.
       if (outgoing.socket) outgoing.socket.resetAndDestroy();
       else outgoing.destroy();
-      resolve();
+      done();
     }, ms);
+    outgoing.on("drain", done);
+    outgoing.on("close", done);
   });
-  try {
-    await Promise.race([once(outgoing, "drain"), once(outgoing, "close"), stalled]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
