@@ -55,6 +55,11 @@ describe("upstream failures", () => {
     expect(phaseOf(client, "a.efi")).toMatchObject({ state: "downloading", ip: "1" });
   });
 
+  test("an upstream failure on one Range request after the server has every byte keeps the job with it", () => {
+    const s = run(fresh(), get("1"), whole("1", "a.efi"), { type: "download-ended", ip: "1", name: "a.efi", start: 500, sent: 3, error: "cut", upstream: true, at: 4 });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", ip: "1", received: [[0, 1000]] });
+  });
+
   test("a freed job goes to the next server that asks, never to two", () => {
     const s = run(fresh(), get("1"), { type: "download-ended", ip: "1", name: "a.efi", start: 0, sent: 0, error: "cut", upstream: true, at: 3 }, get("2", 4));
     expect(phaseOf(s, "a.efi")).toMatchObject({ state: "downloading", ip: "2" });

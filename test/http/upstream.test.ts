@@ -1,0 +1,57 @@
+import { afterEach, expect, test } from "bun:test";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
+import { bootOnce, status } from "../support/cycle.ts";
+import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
+import { http } from "../support/http-client.ts";
+import { efi } from "../support/workloads.ts";
+
+// GitHub failing a download: the server sees it fail, the job goes back to the queue, the log says why.
+
+let gh: FakeGitHub | undefined;
+let d: TestDispatch | undefined;
+afterEach(async () => {
+  await d?.stop();
+  await gh?.stop();
+  d = gh = undefined;
+});
+
+async function setup() {
+  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 300_000), efi("b.efi", 1000)] }] });
+  d = await startTestDispatch(gh);
+  return { gh, d };
+}
+
+const jobOf = async (d: TestDispatch, name: string) => (await status(d.port)).find((j) => j.name === name)!;
+
+test("the stream cut mid-way: the server's download breaks, the job is free, and a retry completes", async () => {
+  const { gh, d } = await setup();
+  gh.faults.cutStorageAfterBytes = 100_000;
+  gh.faults.cutStorageTimes = 1;
+  const cut = await http(d.url, { from: "127.0.0.2" });
+  expect(cut.headers["content-length"]).toBe("300000");
+  expect(cut.error).toBeDefined();
+  expect(cut.body.byteLength).toBeLessThan(300_000);
+  await until(() => d.lines.some((l) => l.includes("a.efi freed from 127.0.0.2 because GitHub could not deliver it")), "the log line");
+  expect(await jobOf(d, "a.efi")).toMatchObject({ state: "unassigned" });
+  // The next server to ask gets it, whole.
+  const { size } = await bootOnce(d.url, "127.0.0.3");
+  expect(size).toBe(300_000);
+  expect(await jobOf(d, "a.efi")).toMatchObject({ state: "booting", ip: "127.0.0.3" });
+});
+
+for (const [what, status, route] of [
+  ["the asset deleted (404 from the API)", 404, "asset"],
+  ["an expired storage link (403)", 403, "storage"],
+] as const) {
+  test(`${what}: the server gets 502, the job returns to the queue`, async () => {
+    const { gh, d } = await setup();
+    gh.faults.failNext.push({ route, status, times: 1 });
+    const reply = await http(d.url, { from: "127.0.0.2" });
+    expect(reply.status).toBe(502);
+    expect(d.warnings.some((l) => l.includes(`download of a.efi for 127.0.0.2 failed: GitHub answered ${status}`))).toBe(true);
+    expect(await jobOf(d, "a.efi")).toMatchObject({ state: "unassigned" });
+    // Retry: the same server asks again and now gets it.
+    const { size } = await bootOnce(d.url, "127.0.0.2");
+    expect(size).toBe(300_000);
+  });
+}
