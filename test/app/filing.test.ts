@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
@@ -6,6 +6,9 @@ import { bootOnce, report, status } from "../support/cycle.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
+
+// Real servers and retries with waits of a second or more: more room than the 5 s default on a busy machine.
+setDefaultTimeout(20_000);
 
 let gh: FakeGitHub | undefined;
 let d: TestDispatch | undefined;

@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect } from "node:net";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { bootOnce, status } from "../support/cycle.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
+
+// Real servers and retries with waits of a second or more: more room than the 5 s default on a busy machine.
+setDefaultTimeout(20_000);
 
 // Slow and broken clients against the real server (Bun's node:http with dispatch's own deadlines).
 

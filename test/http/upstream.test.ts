@@ -1,9 +1,12 @@
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, test, setDefaultTimeout } from "bun:test";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { bootOnce, status } from "../support/cycle.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
+
+// Real servers and retries with waits of a second or more: more room than the 5 s default on a busy machine.
+setDefaultTimeout(20_000);
 
 // GitHub failing a download: the server sees it fail, the job goes back to the queue, the log says why.
 
