@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
@@ -23,14 +23,19 @@ export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<Dispa
     path: "/dispatch",
     mdns: false,
     timeouts: { downloadMs: 300_000, runMs: 3_600_000 },
-    stateDir: overrides.stateDir ?? mkdtempSync(join(tmpdir(), "dispatch-state-")),
     ...overrides,
+    stateDir: overrides.stateDir ?? mkdtempSync(join(tmpdir(), "dispatch-state-")),
   };
   const running = await startDispatch(config, bunRuntime, {
     info: (line) => lines.push(line),
     warn: (line) => (warnings.push(line), lines.push(`⚠️ ${line}`)),
   });
-  return { ...running, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
+  const stop = async () => {
+    await running.stop();
+    // A state folder made here is this test's alone.
+    if (!overrides.stateDir) rmSync(running.stateDir, { recursive: true, force: true });
+  };
+  return { ...running, stop, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
 }
 
 /** Polls until `check` holds; bounded, so a broken test fails instead of hanging. */
