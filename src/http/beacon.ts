@@ -58,14 +58,16 @@ export function reportBeacon(deps: BeaconDeps) {
     if (!parsed.ok) return c.text(`report rejected: ${parsed.message}\n`, 400);
 
     const job = heldBy(deps.store.state, ip);
+    let name: string;
     if (canReport(job)) {
       deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
+      name = job!.workload.name;
     } else {
       // The same report again (its answer was lost on the way): recognised, not refused.
       const last = lastReportBy(deps.store.state, ip);
       if (!last || !sameReport(last, parsed.report)) return notMine(c, ip, "booted");
+      name = last.workload.name;
     }
-    const name = (job ?? lastReportBy(deps.store.state, ip))!.workload.name;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
     return c.text(`report for ${name} accepted\n`, 200);
