@@ -35,6 +35,16 @@ const command = defineCommand({
     try {
       const config = await resolveConfig(parsed, runtime, rawArgs);
       running = await startDispatch(config, runtime, out);
+      if (parsed["exit-when-done"]) {
+        const run = running;
+        void run.settled.then(async ({ finished, failed }) => {
+          if (stopping) return;
+          stopping = true;
+          out.info(`done: ${finished} finished, ${failed} failed`);
+          await run.stop();
+          runtime.exit(failed > 0 ? 1 : 0);
+        });
+      }
     } catch (error) {
       console.error(`dispatch: ${(error as Error).message}`);
       runtime.exit(error instanceof UsageError ? 2 : 1);

@@ -1,5 +1,7 @@
 import type { BindAddress } from "../cli/bind.ts";
 import type { Timeouts } from "../core/job.ts";
+import type { FilingClientOptions } from "../github/client.ts";
+import type { ServeLimits } from "../runtime/types.ts";
 
 /** Everything a run needs, resolved from the command line and environment. */
 export type DispatchConfig = {
@@ -15,6 +17,17 @@ export type DispatchConfig = {
   /** --mdns-interface: announce on these instead of the interfaces that serve the bind address. */
   readonly mdnsInterfaces?: readonly string[];
   readonly timeouts: Timeouts;
+  /** The state folder (journal, full report texts); unset: one per repository and release under the user's state directory. */
+  readonly stateDir?: string;
+  /** Start over instead of resuming the journal (which is kept aside). */
+  readonly fresh?: boolean;
+  /** File an issue for each failed job too. */
+  readonly fileFailures?: boolean;
+  /** Not for the command line: tests shorten GitHub's write spacing and the server's client limits. */
+  readonly github?: FilingClientOptions;
+  readonly limits?: Partial<ServeLimits>;
+  /** Not for the command line: the wait before filing retry number `attempt` when GitHub names no time. */
+  readonly retryDelayMs?: (attempt: number) => number;
 };
 
 /** Where log lines go. `info` is the normal stream; `warn` marks something the user should look at. */

@@ -1,13 +1,25 @@
 import type { FiledIssue, Job } from "../core/job.ts";
+import { needsIssue } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
+
+/** What a failed attempt says about the next one (see `classifyFilingError`). */
+export type AttemptFailure = {
+  /** The issue may exist although the attempt failed: look for it before filing again. */
+  readonly uncertain: boolean;
+  /** When GitHub said to come back, if it did. */
+  readonly retryAt?: number;
+  readonly message: string;
+};
 
 export type FilerDeps = {
   readonly store: Store;
   readonly now: () => number;
-  /** Files one reported job as an issue. */
-  readonly file: (job: Job) => Promise<FiledIssue>;
-  readonly explain: (error: unknown) => string;
-  /** Wait before retry number `attempt` (1-based). */
+  /** File failed jobs too (`--file-failures`). */
+  readonly fileFailures: boolean;
+  /** Files one job's issue; with `lookFirst`, returns the issue an earlier attempt filed, if any. */
+  readonly file: (job: Job, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
+  readonly classify: (error: unknown, now: number) => AttemptFailure;
+  /** Wait before retry number `attempt` (1-based) when GitHub named no time. */
   readonly retryDelayMs: (attempt: number) => number;
 };
 
@@ -17,50 +29,61 @@ export type Filer = { stop(): void };
 export const backoff = (attempt: number): number => Math.min(60_000, 1000 * 2 ** (attempt - 1));
 
 /**
- * Turns reported jobs into GitHub issues, one attempt at a time per job, retrying failures
- * for as long as dispatch runs. The store says what is pending; this only remembers what is
- * in flight or waiting for a retry.
+ * Turns jobs that need an issue into issues, one attempt at a time per job, retrying for as
+ * long as dispatch runs. Exactly once: a job pending when the filer starts may have been filed
+ * by a process that died before recording it, and an attempt that failed without a clear
+ * answer may have filed it; in both cases the next attempt looks for the issue first.
  */
 export function startFiler(deps: FilerDeps): Filer {
   const busy = new Set<string>();
   const attempts = new Map<string, number>();
+  const uncertain = new Set<string>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let stopped = false;
 
+  const current = (name: string) => deps.store.state.jobs.find((j) => j.workload.name === name);
+
   const attempt = async (name: string) => {
-    const job = deps.store.state.jobs.find((j) => j.workload.name === name);
-    if (stopped || job?.phase.state !== "reported") return void busy.delete(name);
+    const job = current(name);
+    if (stopped || !job || !needsIssue(job, deps.fileFailures)) return void busy.delete(name);
     try {
-      const issue = await deps.file(job);
+      const issue = await deps.file(job, { lookFirst: uncertain.has(name) });
       busy.delete(name);
-      deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue });
+      uncertain.delete(name);
+      if (!stopped) deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue });
     } catch (error) {
       const n = (attempts.get(name) ?? 0) + 1;
       attempts.set(name, n);
-      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: deps.explain(error) });
+      const failure = deps.classify(error, deps.now());
+      if (failure.uncertain) uncertain.add(name);
       if (stopped) return;
+      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message });
+      const delay = failure.retryAt !== undefined ? Math.max(0, failure.retryAt - deps.now()) : deps.retryDelayMs(n);
       const timer = setTimeout(() => {
         timers.delete(timer);
         void attempt(name);
-      }, deps.retryDelayMs(n));
+      }, delay);
       timers.add(timer);
     }
   };
 
   const scan = () => {
+    if (stopped) return;
     for (const job of deps.store.state.jobs) {
       const name = job.workload.name;
-      if (job.phase.state === "reported" && !busy.has(name)) {
+      if (needsIssue(job, deps.fileFailures) && !busy.has(name)) {
         busy.add(name);
         void attempt(name);
       }
     }
   };
 
-  const unsubscribe = deps.store.subscribe(({ event }) => {
-    if (event.type === "reported") scan();
+  // Whatever is pending now was left by an earlier process, which may have filed it already.
+  for (const job of deps.store.state.jobs) if (needsIssue(job, deps.fileFailures)) uncertain.add(job.workload.name);
+  const unsubscribe = deps.store.subscribe(({ before, after }) => {
+    if (before !== after) scan();
   });
-  scan(); // reports that were pending before we started
+  scan();
   return {
     stop() {
       stopped = true;

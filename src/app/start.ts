@@ -1,26 +1,35 @@
 import { initialState } from "../core/job.ts";
-import { issueBody } from "../core/issue.ts";
+import { reduce } from "../core/reducer.ts";
+import { countByState, isSettled } from "../core/selectors.ts";
 import { createStore } from "../core/store.ts";
 import { selectWorkloads } from "../core/workload.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
 import { openAsset } from "../github/asset-stream.ts";
-import { createOctokit } from "../github/client.ts";
+import { createFilingOctokit, createOctokit } from "../github/client.ts";
 import { explainGitHubError } from "../github/errors.ts";
-import { createIssue } from "../github/issues.ts";
+import { classifyFilingError } from "../github/filing.ts";
 import { fetchRelease } from "../github/release.ts";
 import { createApp } from "../http/app.ts";
 import { startMdns } from "../mdns/start-mdns.ts";
+import { openJournal } from "../journal/open.ts";
+import { defaultStateDir } from "../journal/state-dir.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { formatBytes } from "../ui/bytes.ts";
 import { logLines } from "../ui/log-lines.ts";
 import { version } from "../version.ts";
 import type { DispatchConfig, Output } from "./config.ts";
+import { fileJob } from "./file-job.ts";
 import { backoff, startFiler } from "./filer.ts";
 import { bootUrls } from "./listen-urls.ts";
 
 export type Running = {
   /** The address actually bound (port 0 resolves to a real port). */
   readonly port: number;
+  /** The state folder in use. */
+  readonly stateDir: string;
+  /** Resolves once every job is finished or failed and nothing is left to file (`--exit-when-done`). */
+  readonly settled: Promise<{ readonly finished: number; readonly failed: number }>;
+  /** The one shutdown sequence: no new downloads, filing stops, the journal is flushed and closed. */
   stop(): Promise<void>;
 };
 
@@ -48,21 +57,47 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     );
   }
 
-  const store = createStore(initialState(workloads, config.timeouts));
-  store.subscribe((change) => logLines(change).forEach(out.info));
-
+  const stateDir = config.stateDir ?? defaultStateDir(runtime.env, owner, repo, release.tag);
+  if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
   const now = () => Date.now();
+  const opened = await openJournal({
+    files: runtime.files,
+    dir: stateDir,
+    run: { owner, repo, release: release.tag, filters: config.filters, workloads, timeouts: config.timeouts },
+    fresh: config.fresh ?? false,
+    now,
+    info: out.info,
+    warn: out.warn,
+  });
+  out.info(`state: ${opened.path}`);
+
+  // Replay: the same reducer folds the same events onto the same queue, so it decides the same way.
+  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
+  // Only events that changed something: leaving out the others replays to the same state.
+  const unjournal = store.subscribe(({ event, before, after }) => {
+    if (before !== after) opened.journal.append(event);
+  });
+  store.subscribe((change) => logLines(change).forEach(out.info));
+  if (opened.resumed) {
+    const before = countByState(store.state);
+    store.dispatch({ type: "restarted", at: now(), timeouts: config.timeouts });
+    const freed = countByState(store.state).unassigned - before.unassigned;
+    out.info(
+      `resumed ${opened.events.length} events: ${before.finished} finished, ${before.failed} failed, ` +
+        `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed`,
+    );
+  }
+
+  const fileFailures = config.fileFailures ?? false;
   const context = { repository: `${owner}/${repo}`, release: release.tag };
+  const filingOctokit = createFilingOctokit({ ...config, userAgent }, out.warn, config.github);
   const filer = startFiler({
     store,
     now,
-    retryDelayMs: backoff,
-    explain: (error) => explainGitHubError(error, "filing the issue"),
-    file: async (job) => {
-      if (job.phase.state !== "reported") throw new Error(`${job.workload.name} is not reported`);
-      const report = job.phase.report;
-      return createIssue(octokit, owner, repo, { ...report, body: issueBody(report, job, context) });
-    },
+    fileFailures,
+    retryDelayMs: config.retryDelayMs ?? backoff,
+    classify: classifyFilingError,
+    file: fileJob({ octokit: filingOctokit, owner, repo, context, files: runtime.files, stateDir }),
   });
 
   const app = createApp({
@@ -71,14 +106,26 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     path: config.path,
     poweroff: poweroffEfi,
     log: out,
+    durable: opened.journal.durable,
     openAsset: (workload, range, signal) =>
       openAsset({ url: workload.source, apiUrl: config.apiUrl, token: config.token, userAgent, range, signal }),
   });
   const server = await runtime.serve({
     ...config.bind,
+    limits: config.limits,
     fetch: (request, remoteAddress) => app.fetch(request, { remoteAddress }),
   });
   const ticker = setInterval(() => store.dispatch({ type: "tick", at: now() }), tickMs);
+
+  const settled = new Promise<{ finished: number; failed: number }>((resolve) => {
+    const check = () => {
+      if (!isSettled(store.state, fileFailures)) return;
+      const counts = countByState(store.state);
+      resolve({ finished: counts.finished, failed: counts.failed });
+    };
+    store.subscribe(check);
+    check();
+  });
 
   out.info(`listening on ${config.bind.hostname}:${server.port}; servers boot from:`);
   for (const url of bootUrls(config.bind.hostname, server.port, config.path)) out.info(`  ${url}`);
@@ -95,13 +142,22 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
       })
     : undefined;
 
+  let stopping: Promise<void> | undefined;
   return {
     port: server.port,
-    async stop() {
-      clearInterval(ticker);
-      filer.stop();
-      // The goodbye goes out before the caller exits, so browsers drop dispatch at once.
-      await Promise.all([mdns?.stop(), server.stop()]);
+    stateDir,
+    settled,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(ticker);
+        // No new downloads or reports; connections still open are cut (their jobs are freed on the next start).
+        // The mDNS goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
+        await Promise.all([mdns?.stop(), server.stop()]);
+        filer.stop();
+        unjournal();
+        await opened.journal.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -41,6 +41,9 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
       downloadMs: attempt(() => parseDuration(parsed["download-timeout"], "--download-timeout")),
       runMs: attempt(() => parseDuration(parsed["run-timeout"], "--run-timeout")),
     },
+    ...(parsed.state !== undefined && { stateDir: parsed.state }),
+    fresh: parsed.fresh,
+    fileFailures: parsed["file-failures"],
   };
   const token = await resolveToken({
     flag: parsed.token,

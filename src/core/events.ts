@@ -1,4 +1,4 @@
-import type { FiledIssue, Time } from "./job.ts";
+import type { FiledIssue, Time, Timeouts } from "./job.ts";
 import type { Report } from "./report.ts";
 
 /**
@@ -19,6 +19,8 @@ export type DispatchEvent =
       readonly start: number;
       readonly sent: number;
       readonly error?: string;
+      /** The failure was GitHub's (upstream cut, 404/403, unreachable), not the server's: the job goes back to the queue. */
+      readonly upstream?: boolean;
     }
   /** `beacon boot` */
   | { readonly type: "booted"; readonly at: Time; readonly ip: string }
@@ -26,6 +28,11 @@ export type DispatchEvent =
   | { readonly type: "reported"; readonly at: Time; readonly ip: string; readonly report: Report }
   | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue }
   | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string }
+  /**
+   * dispatch started again on a journal. Downloads in flight died with the old process, so
+   * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).
+   */
+  | { readonly type: "restarted"; readonly at: Time; readonly timeouts: Timeouts }
   /** The clock moved; timeouts are judged against it. */
   | { readonly type: "tick"; readonly at: Time };
 

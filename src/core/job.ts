@@ -31,7 +31,15 @@ export type Phase =
       readonly lastError?: string;
     }
   | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue }
-  | { readonly state: "failed"; readonly ip?: string; readonly reason: string };
+  | {
+      readonly state: "failed";
+      readonly ip?: string;
+      readonly reason: string;
+      /** The issue that reports the failure, when failures are filed (`--file-failures`). */
+      readonly issue?: FiledIssue;
+      /** Why the last attempt to file that issue failed, while it is being retried. */
+      readonly lastError?: string;
+    };
 
 export type JobState = Phase["state"];
 

@@ -1,6 +1,6 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent } from "./events.ts";
-import type { DispatchState, Job, Phase, Time } from "./job.ts";
+import type { DispatchState, Job, Phase, Time, Timeouts } from "./job.ts";
 import { canBoot, canReport, downloaded, heldBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
@@ -22,15 +22,16 @@ export function reduce(state: DispatchState, event: DispatchEvent): DispatchStat
       );
 
     case "download-ended":
-      return updateJob(state, event.name, (job) =>
-        job.phase.state === "downloading" && job.phase.ip === event.ip
-          ? {
-              ...job,
-              phase: { ...job.phase, received: addSpan(job.phase.received, [event.start, event.start + event.sent]) },
-              seen: event.at,
-            }
-          : job,
-      );
+      return updateJob(state, event.name, (job) => {
+        if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
+        const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
+        const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+        // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
+        // boot this, so the job goes back to the queue for whichever server asks next. A job
+        // the server already has whole is kept: the failure came after it needed anything.
+        if (event.error !== undefined && event.upstream && !downloaded(next)) return enter(job, { state: "unassigned" }, event.at);
+        return next;
+      });
 
     case "booted": {
       const job = heldBy(state, event.ip);
@@ -47,16 +48,26 @@ export function reduce(state: DispatchState, event: DispatchEvent): DispatchStat
     }
 
     case "issue-filed":
-      return updateJob(state, event.name, (job) =>
-        job.phase.state === "reported"
-          ? enter(job, { state: "finished", ip: job.phase.ip, report: job.phase.report, issue: event.issue }, event.at)
-          : job,
-      );
+      return updateJob(state, event.name, (job) => {
+        const phase = job.phase;
+        if (phase.state === "reported") return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue: event.issue }, event.at);
+        // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
+        if (phase.state === "failed" && !phase.issue) {
+          const { lastError: _, ...rest } = phase;
+          return { ...job, phase: { ...rest, issue: event.issue } };
+        }
+        return job;
+      });
 
     case "filing-failed":
       return updateJob(state, event.name, (job) =>
-        job.phase.state === "reported" ? { ...job, phase: { ...job.phase, lastError: event.error } } : job,
+        job.phase.state === "reported" || (job.phase.state === "failed" && !job.phase.issue)
+          ? { ...job, phase: { ...job.phase, lastError: event.error } }
+          : job,
       );
+
+    case "restarted":
+      return restarted(state, event.at, event.timeouts);
 
     case "tick":
       return expire(state, event.at);
@@ -113,6 +124,21 @@ function expire(state: DispatchState, now: Time): DispatchState {
     return next;
   });
   return changed ? { ...state, jobs } : state;
+}
+
+/**
+ * A new process took over. Downloads in flight were cut when the old one died: their jobs are
+ * free. A server that has its workload whole, or is running it, could not reach us while we
+ * were down, so its quiet time starts over now rather than failing it for our absence.
+ */
+function restarted(state: DispatchState, at: Time, timeouts: Timeouts): DispatchState {
+  const jobs = state.jobs.map((job): Job => {
+    const phase = job.phase;
+    if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) return enter(job, { state: "unassigned" }, at);
+    if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
+    return job;
+  });
+  return { ...state, jobs, timeouts };
 }
 
 function enter(job: Job, phase: Phase, at: Time): Job {

@@ -46,3 +46,30 @@ export function countByState(state: DispatchState): Record<JobState, number> {
 export function isDone(state: DispatchState): boolean {
   return state.jobs.every((job) => job.phase.state === "finished" || job.phase.state === "failed");
 }
+
+/**
+ * The job wants an issue filed: its report, or (when failures are filed) its failure. Until
+ * then it is not settled, whatever its state.
+ */
+export function needsIssue(job: Job, fileFailures: boolean): boolean {
+  return job.phase.state === "reported" || (fileFailures && job.phase.state === "failed" && !job.phase.issue);
+}
+
+/** Every job is finished or failed and nothing is left to file: a run can end here. */
+export function isSettled(state: DispatchState, fileFailures: boolean): boolean {
+  return isDone(state) && !state.jobs.some((job) => needsIssue(job, fileFailures));
+}
+
+/**
+ * The job this server last reported, while its report is pending or filed: a `beacon report`
+ * sent again (its answer was lost) is recognised instead of refused.
+ */
+export function lastReportBy(state: DispatchState, ip: string): Job | undefined {
+  let last: Job | undefined;
+  for (const job of state.jobs) {
+    const phase = job.phase;
+    if ((phase.state !== "reported" && phase.state !== "finished") || phase.ip !== ip) continue;
+    if (!last || (job.entered.reported ?? 0) > (last.entered.reported ?? 0)) last = job;
+  }
+  return last;
+}

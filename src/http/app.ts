@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { statusView } from "../ui/status-view.ts";
-import { bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
+import { type BeaconDeps, bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
 import { type BootDeps, bootHandler } from "./boot.ts";
 import type { AppEnv } from "./client-ip.ts";
 
-export type AppDeps = BootDeps & { readonly path: string };
+export type AppDeps = BootDeps & BeaconDeps & { readonly path: string };
 
 const bootMethods = ["HEAD", "GET", "POST", "PUT"] as const;
 

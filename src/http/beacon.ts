@@ -1,11 +1,22 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { canReport, heldBy } from "../core/selectors.ts";
+import type { Job } from "../core/job.ts";
+import type { Report } from "../core/report.ts";
+import { canReport, heldBy, lastReportBy } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
 import { maxReportBytes, parseReport } from "./report-schema.ts";
 
-export type BeaconDeps = { readonly store: Store; readonly now: () => number };
+export type BeaconDeps = {
+  readonly store: Store;
+  readonly now: () => number;
+  /**
+   * Resolves once the events so far are on the disk. Beacon answers wait for it: a `beacon
+   * boot` or report we said yes to must survive a crash. (Boot-path answers need not: a restart
+   * frees in-flight downloads anyway.)
+   */
+  readonly durable: () => Promise<void>;
+};
 
 /**
  * 417 is beacon's "not mine": it tries every dispatch it can find, and treats 417 as a sign to
@@ -17,10 +28,12 @@ function notMine(c: Context<AppEnv>, ip: string, what: string): Response {
 
 /** POST: `beacon boot`, the workload is running. */
 export function bootBeacon(deps: BeaconDeps) {
-  return (c: Context<AppEnv>): Response => {
+  return async (c: Context<AppEnv>): Promise<Response> => {
     const ip = clientIp(c);
     const job = heldBy(deps.store.dispatch({ type: "booted", at: deps.now(), ip }), ip);
     if (job?.phase.state !== "booting") return notMine(c, ip, "downloaded");
+    const unsaved = await saved(deps);
+    if (unsaved) return c.text(`dispatch could not record the boot of ${job.workload.name}: ${unsaved}; send it again\n`, 503);
     return c.text(`booting ${job.workload.name}\n`, 200);
   };
 }
@@ -45,8 +58,33 @@ export function reportBeacon(deps: BeaconDeps) {
     if (!parsed.ok) return c.text(`report rejected: ${parsed.message}\n`, 400);
 
     const job = heldBy(deps.store.state, ip);
-    if (!canReport(job)) return notMine(c, ip, "booted");
-    deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
-    return c.text(`report for ${job!.workload.name} accepted\n`, 200);
+    let name: string;
+    if (canReport(job)) {
+      deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
+      name = job!.workload.name;
+    } else {
+      // The same report again (its answer was lost on the way): recognised, not refused.
+      const last = lastReportBy(deps.store.state, ip);
+      if (!last || !sameReport(last, parsed.report)) return notMine(c, ip, "booted");
+      name = last.workload.name;
+    }
+    const unsaved = await saved(deps);
+    if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
+    return c.text(`report for ${name} accepted\n`, 200);
   };
+}
+
+/** Waits for the journal; the reason it failed, or undefined once the events are on the disk. */
+async function saved(deps: BeaconDeps): Promise<string | undefined> {
+  try {
+    await deps.durable();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function sameReport(job: Job, report: Report): boolean {
+  const phase = job.phase;
+  return (phase.state === "reported" || phase.state === "finished") && JSON.stringify(phase.report) === JSON.stringify(report);
 }

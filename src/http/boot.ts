@@ -52,7 +52,7 @@ export function bootHandler(deps: BootDeps) {
 
     const fail = (why: string): Response => {
       deps.log.warn(`download of ${name} for ${ip} failed: ${why}`);
-      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: wanted.start, sent: 0, error: why });
+      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: wanted.start, sent: 0, error: why, upstream: true });
       return c.text(`dispatch could not fetch ${name} from GitHub: ${why}\n`, 502);
     };
 
@@ -79,9 +79,9 @@ export function bootHandler(deps: BootDeps) {
       now: deps.now,
       everyMs: progressEveryMs,
       progress: (bytes) => deps.store.dispatch({ type: "download-progressed", at: deps.now(), ip, name, bytes }),
-      end: (sent, error) => {
+      end: (sent, error, upstream) => {
         if (error) deps.log.warn(`download of ${name} for ${ip} ended after ${sent} of ${length} bytes: ${error}`);
-        deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: span.start, sent, error });
+        deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: span.start, sent, ...(error !== undefined && { error, upstream: upstream ?? false }) });
       },
     });
     return new Response(body, { status: upstream.status, headers });

@@ -1,8 +1,8 @@
 export type MeterHooks = {
   /** Bytes that left towards the client; called at most every `everyMs`, and once at the end. */
   readonly progress: (bytes: number) => void;
-  /** The body ended: `error` is undefined when the upstream finished cleanly. */
-  readonly end: (sent: number, error?: string) => void;
+  /** The body ended: `error` is undefined when the upstream finished cleanly; `upstream` says whose fault it was. */
+  readonly end: (sent: number, error?: string, upstream?: boolean) => void;
   readonly now: () => number;
   readonly everyMs: number;
 };
@@ -17,11 +17,11 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
   let unreported = 0;
   let lastReport = hooks.now();
   let ended = false;
-  const finish = (error?: string) => {
+  const finish = (error?: string, upstream?: boolean) => {
     if (ended) return;
     ended = true;
     if (unreported > 0) hooks.progress(unreported);
-    hooks.end(sent, error);
+    hooks.end(sent, error, upstream);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -29,7 +29,7 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
       try {
         chunk = await reader.read();
       } catch (error) {
-        finish((error as Error).message || String(error));
+        finish((error as Error).message || String(error), true);
         controller.error(error);
         return;
       }
@@ -50,7 +50,7 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
       }
     },
     cancel(reason) {
-      finish(`client went away${reason ? ` (${String(reason)})` : ""}`);
+      finish(`client went away${reason ? ` (${String(reason)})` : ""}`, false);
       return reader.cancel(reason);
     },
   });

@@ -1,3 +1,4 @@
+import { nodeFiles } from "./node-files.ts";
 import { serveNodeHttp } from "./node-http.ts";
 import type { Runtime } from "./types.ts";
 
@@ -17,4 +18,5 @@ export const bunRuntime: Runtime = {
   onSignal: (signal, handler) => void process.on(signal, handler),
   isTerminal: () => process.stdout.isTTY === true,
   exit: (code) => process.exit(code),
+  files: nodeFiles,
 };

@@ -1,4 +1,4 @@
-import type { Runtime } from "./types.ts";
+import type { Files, Runtime } from "./types.ts";
 
 // Typed locally so the Bun type-check does not need Deno's lib; only what is used here.
 declare const Deno: {
@@ -14,6 +14,59 @@ declare const Deno: {
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   stdout: { isTerminal(): boolean };
   exit(code: number): never;
+  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  readTextFile(path: string): Promise<string>;
+  writeTextFile(path: string, data: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  truncate(path: string, length: number): Promise<void>;
+  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean }): Promise<DenoFile>;
+  errors: { NotFound: new () => Error };
+};
+
+type DenoFile = {
+  write(bytes: Uint8Array): Promise<number>;
+  syncData(): Promise<void>;
+  close(): void;
+};
+
+async function syncFile(path: string): Promise<void> {
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+}
+
+const denoFiles: Files = {
+  mkdirp: (path) => Deno.mkdir(path, { recursive: true }),
+  async readText(path) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+  },
+  async writeDurably(path, text) {
+    await Deno.writeTextFile(path, text);
+    await syncFile(path);
+  },
+  rename: (from, to) => Deno.rename(from, to),
+  async truncate(path, length) {
+    await Deno.truncate(path, length);
+    await syncFile(path);
+  },
+  async openAppend(path) {
+    const file = await Deno.open(path, { append: true, create: true });
+    return {
+      async write(bytes) {
+        for (let offset = 0; offset < bytes.byteLength; ) offset += await file.write(bytes.subarray(offset));
+      },
+      sync: () => file.syncData(),
+      close: async () => file.close(),
+    };
+  },
 };
 
 export const denoRuntime: Runtime = {
@@ -46,4 +99,5 @@ export const denoRuntime: Runtime = {
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   isTerminal: () => Deno.stdout.isTerminal(),
   exit: (code) => Deno.exit(code),
+  files: denoFiles,
 };

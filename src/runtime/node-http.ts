@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
-import type { ServeOptions, Server } from "./types.ts";
+import { type ServeLimits, type ServeOptions, type Server, serveLimits } from "./types.ts";
 
 /**
  * A fetch-style server on `node:http`. Bun uses it instead of Bun.serve because Bun.serve drops
@@ -10,14 +10,16 @@ import type { ServeOptions, Server } from "./types.ts";
  * and the Range answers need the real length. On an upstream error the connection is destroyed,
  * so a client never mistakes a cut stream for a complete one.
  */
-export async function serveNodeHttp({ hostname, port, fetch }: ServeOptions): Promise<Server> {
-  const server = createServer((incoming, outgoing) => {
-    void handle(incoming, outgoing, fetch);
+export async function serveNodeHttp({ hostname, port, fetch, limits }: ServeOptions): Promise<Server> {
+  const limit: ServeLimits = { ...serveLimits, ...limits };
+  const server = createServer({ maxHeaderSize: limit.maxHeaderBytes }, (incoming, outgoing) => {
+    void handle(incoming, outgoing, fetch, limit);
   });
-  // A client must send its request headers promptly; a download itself may take as long as it needs.
-  server.headersTimeout = 20_000;
+  // Bun's node:http (1.4.5) enforces maxHeaderSize but not headersTimeout or requestTimeout:
+  // a client that connects and sends nothing, or trickles its headers, is kept forever
+  // (test/http/slow-clients.test.ts). So the deadlines are kept here, per connection.
   server.requestTimeout = 0;
-  server.keepAliveTimeout = 5_000;
+  server.on("connection", (socket: Socket) => deadline(socket, limit.headersTimeoutMs));
   server.listen(port, hostname);
   await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   const address = server.address() as AddressInfo;
@@ -32,7 +34,38 @@ export async function serveNodeHttp({ hostname, port, fetch }: ServeOptions): Pr
   };
 }
 
-async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"]): Promise<void> {
+const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+
+/** Closes the connection unless `clear` is called within `ms`; replaces any earlier deadline. */
+function deadline(socket: Socket, ms: number): void {
+  clear(socket);
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref?.();
+  deadlines.set(socket, timer);
+}
+
+function clear(socket: Socket): void {
+  clearTimeout(deadlines.get(socket));
+  deadlines.delete(socket);
+}
+
+async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"], limit: ServeLimits): Promise<void> {
+  const socket = incoming.socket;
+  clear(socket);
+  const hasBody = incoming.headers["content-length"] !== undefined || incoming.headers["transfer-encoding"] !== undefined;
+  if (hasBody && !incoming.complete) {
+    deadline(socket, limit.bodyTimeoutMs);
+    incoming.once("end", () => clear(socket));
+  }
+  // The next request on a kept-alive connection gets the same time for its headers.
+  outgoing.once("finish", () => {
+    if (!socket.destroyed) deadline(socket, limit.headersTimeoutMs);
+  });
+  if (Number(incoming.headers["content-length"]) > limit.maxBodyBytes) {
+    outgoing.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(`request body over ${limit.maxBodyBytes} bytes\n`);
+    return;
+  }
+
   const aborted = new AbortController();
   outgoing.once("close", () => {
     if (!outgoing.writableFinished) aborted.abort(new Error("client closed the connection"));
@@ -59,7 +92,7 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await drained(outgoing);
+      if (!outgoing.write(value)) await writeRoom(outgoing, limit.writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
@@ -70,14 +103,22 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   }
 }
 
-/** Waits until the socket takes more data or closes, leaving no listener behind. */
-function drained(outgoing: ServerResponse): Promise<void> {
+/** Waits until the client reads again; one that stops reading for `ms` is cut off. */
+function writeRoom(outgoing: ServerResponse, ms: number): Promise<void> {
   return new Promise((resolve) => {
+    // Plain listeners, removed on every outcome: a long download waits here thousands of times.
     const done = () => {
+      clearTimeout(timer);
       outgoing.off("drain", done);
       outgoing.off("close", done);
       resolve();
     };
+    const timer = setTimeout(() => {
+      // A reset, not a close: a client that reads nothing would never see our FIN.
+      if (outgoing.socket) outgoing.socket.resetAndDestroy();
+      else outgoing.destroy();
+      done();
+    }, ms);
     outgoing.on("drain", done);
     outgoing.on("close", done);
   });

@@ -11,11 +11,37 @@ export type Runtime = {
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   isTerminal(): boolean;
   exit(code: number): never;
+  readonly files: Files;
+};
+
+/** The few file operations the journal and the state folder need. Paths are absolute or relative to the working directory. */
+export type Files = {
+  /** Creates the folder and any missing parents. */
+  mkdirp(path: string): Promise<void>;
+  /** The file's text, or undefined when there is no such file. */
+  readText(path: string): Promise<string | undefined>;
+  /** Writes the whole file and flushes it to the disk before resolving. */
+  writeDurably(path: string, text: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Cuts the file to `length` bytes and flushes that to the disk. */
+  truncate(path: string, length: number): Promise<void>;
+  /** Opens (creating it if missing) a file to append to. */
+  openAppend(path: string): Promise<AppendFile>;
+};
+
+export type AppendFile = {
+  /** Appends every byte (looping over short writes). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Flushes what was written to the disk (fdatasync): it survives a power cut from here on. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
 };
 
 export type ServeOptions = {
   readonly hostname: string;
   readonly port: number;
+  /** Limits against slow or hostile clients; each has a default (see `serveLimits`). */
+  readonly limits?: Partial<ServeLimits>;
   /** `remoteAddress` is the peer's IP address as the socket reports it. */
   readonly fetch: (request: Request, remoteAddress: string) => Response | Promise<Response>;
 };
@@ -24,4 +50,26 @@ export type Server = {
   readonly hostname: string;
   readonly port: number;
   stop(): Promise<void>;
+};
+
+/** What a client gets before the server gives up on it, so a slow or hostile one cannot hold connections. */
+export type ServeLimits = {
+  /** From connecting (or the end of the previous response) to the end of the request headers. */
+  readonly headersTimeoutMs: number;
+  /** From the end of the headers to the end of the request body. */
+  readonly bodyTimeoutMs: number;
+  /** A response the client stops reading: how long a write may wait for room. */
+  readonly writeStallMs: number;
+  /** Total size of the request line and headers. */
+  readonly maxHeaderBytes: number;
+  /** Largest request body taken at all; the app may set lower limits per route. */
+  readonly maxBodyBytes: number;
+};
+
+export const serveLimits: ServeLimits = {
+  headersTimeoutMs: 20_000,
+  bodyTimeoutMs: 30_000,
+  writeStallMs: 120_000,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 2 * 1024 * 1024,
 };

@@ -10,23 +10,39 @@ export function logLines({ event, before, after }: Change): string[] {
   const lines: string[] = [];
   after.jobs.forEach((job, i) => {
     const previous = before.jobs[i]!;
-    if (previous.phase.state !== job.phase.state) lines.push(describe(job, previous, event.type === "tick" ? before.timeouts.downloadMs : undefined));
-    else if (event.type === "filing-failed" && job.phase.state === "reported" && event.name === job.workload.name) {
-      lines.push(`${stateEmoji.reported} ${job.workload.name}: filing the issue failed, will retry: ${event.error}`);
+    const name = job.workload.name;
+    if (previous.phase.state !== job.phase.state) lines.push(describe(job, previous, freedBecause(event, before)));
+    else if (event.type === "filing-failed" && event.name === name && (job.phase.state === "reported" || job.phase.state === "failed")) {
+      lines.push(`${stateEmoji[job.phase.state]} ${name}: filing the issue failed, will retry: ${event.error}`);
+    } else if (event.type === "issue-filed" && event.name === name && job.phase.state === "failed" && job.phase.issue) {
+      lines.push(`${stateEmoji.failed} ${name}: failure filed: ${job.phase.issue.url}`);
     }
   });
   return lines;
 }
 
-function describe(job: Job, previous: Job, freedAfterMs: number | undefined): string {
+/** Why a job went back to the queue, for its log line. */
+function freedBecause(event: Change["event"], before: Change["before"]): string {
+  switch (event.type) {
+    case "tick":
+      return ` after ${formatDuration(before.timeouts.downloadMs)} without activity`;
+    case "download-ended":
+      return event.error ? ` because GitHub could not deliver it (${event.error})` : "";
+    case "restarted":
+      return " (its download was cut when dispatch stopped)";
+    default:
+      return "";
+  }
+}
+
+function describe(job: Job, previous: Job, freedBecause: string): string {
   const name = job.workload.name;
   const phase = job.phase;
   const emoji = stateEmoji[phase.state];
   switch (phase.state) {
     case "unassigned": {
       const ip = "ip" in previous.phase ? previous.phase.ip : "its server";
-      const quiet = freedAfterMs === undefined ? "" : ` after ${formatDuration(freedAfterMs)} without activity`;
-      return `${emoji} ${name} freed from ${ip}${quiet}: back in the queue`;
+      return `${emoji} ${name} freed from ${ip}${freedBecause}: back in the queue`;
     }
     case "assigned":
       return `${emoji} ${name} assigned to ${phase.ip}`;

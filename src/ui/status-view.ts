@@ -28,8 +28,8 @@ export function jobView(job: Job): JobView {
     type: job.workload.bootType,
     bytes: phase.state === "downloading" ? phase.bytes : null,
     reason: phase.state === "failed" ? phase.reason : null,
-    error: phase.state === "reported" ? (phase.lastError ?? null) : null,
-    issue: phase.state === "finished" ? phase.issue : null,
+    error: phase.state === "reported" || phase.state === "failed" ? (phase.lastError ?? null) : null,
+    issue: phase.state === "finished" || phase.state === "failed" ? (phase.issue ?? null) : null,
     times: Object.fromEntries(Object.entries(job.entered).map(([state, at]) => [state, new Date(at).toISOString()])),
   };
 }

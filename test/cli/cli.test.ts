@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
 import { version } from "../../src/version.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { cleanEnv, runCli, startCli } from "../support/cli.ts";
+import { cleanEnv, runCli, startCli } from "../support/run-cli.ts";
 import { efi, iso, other } from "../support/workloads.ts";
 
 let gh: FakeGitHub;

@@ -2,8 +2,8 @@
 
 import { type IssueRecord, isoSeconds, labelFor, type LabelRecord, type MilestoneRecord, VIEWER_LOGIN } from "./model.ts";
 import { paginate } from "./pagination.ts";
-import { type Ctx, json, notFound } from "./respond.ts";
-import { DOCS, type FieldError, issueJson, searchItemJson, validationFailed } from "./shapes.ts";
+import { type Ctx, json, notFound, paged } from "./respond.ts";
+import { apiFaultBody, DOCS, type FieldError, issueJson, searchItemJson, validationFailed } from "./shapes.ts";
 
 function invalidRequest(ctx: Ctx, detail: string): Response {
   // GitHub's JSON-schema rejection: 422 with a message only, no `errors` array.
@@ -99,7 +99,35 @@ export async function handleCreateIssue(ctx: Ctx): Promise<Response> {
     html_url: out.html_url,
     created_at: record.createdAt,
   });
+  const after = state.faults.failAfterCreate;
+  if (after && after.times > 0) {
+    after.times -= 1;
+    if (after.times <= 0) delete state.faults.failAfterCreate;
+    return json(ctx, after.status, apiFaultBody(after.status, {}));
+  }
+  if (state.faults.issueResponseDelayMs) await Bun.sleep(state.faults.issueResponseDelayMs);
   return json(ctx, 201, out, { location: out.url });
+}
+
+/**
+ * `GET /repos/{o}/{r}/issues`: `state` (open default, closed, all), `sort` (created default,
+ * updated), `direction` (desc default), `since` (updated at or after), `creator`; paginated.
+ * Every issue here is open and never updated after creation.
+ */
+export function handleListIssues(ctx: Ctx): Response {
+  const params = ctx.url.searchParams;
+  const wanted = params.get("state") ?? "open";
+  const since = params.get("since");
+  const creator = params.get("creator");
+  let items = ctx.state.issueRecords.filter((issue) => {
+    if (wanted === "closed") return false;
+    if (since !== null && Date.parse(issue.createdAt) < Date.parse(since)) return false;
+    if (creator !== null && creator.toLowerCase() !== VIEWER_LOGIN.toLowerCase()) return false;
+    return true;
+  });
+  // Creation order is number order; newest first unless asked otherwise.
+  if ((params.get("direction") ?? "desc") === "desc") items = [...items].reverse();
+  return paged(ctx, items.map((issue) => issueJson(ctx.state, issue)), `${ctx.repoLinkBase}/issues`);
 }
 
 export function handleGetIssue(ctx: Ctx, [number]: string[]): Response {

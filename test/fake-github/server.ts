@@ -1,7 +1,7 @@
 // The API host (Bun.serve): routing, auth, rate-limit headers, faults.
 
 import { takeFault } from "./faults.ts";
-import { handleCreateIssue, handleGetIssue, handleSearchIssues } from "./issues.ts";
+import { handleCreateIssue, handleGetIssue, handleListIssues, handleSearchIssues } from "./issues.ts";
 import { headerRecord, type ReleaseRecord, type State } from "./model.ts";
 import { baseHeaders, type Ctx, headersFor, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson } from "./shapes.ts";
@@ -35,6 +35,7 @@ const ROUTES: Route[] = [
   { method: "GET", pattern: /^\/milestones\/(\d+)$/, fault: "milestones", docs: DOCS.milestone, handler: getMilestone },
   { method: "POST", pattern: /^\/issues$/, fault: "issue", needsAuth: true, docs: DOCS.createIssue, handler: handleCreateIssue },
   { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", docs: DOCS.issue, handler: handleGetIssue },
+  { method: "GET", pattern: /^\/issues$/, fault: "list-issues", docs: DOCS.listIssues, handler: handleListIssues },
   {
     method: "GET",
     pattern: /^\/search\/issues$/,

@@ -45,7 +45,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search" | "list-issues";
 
 export type FailRule = {
   route: FaultRoute;
@@ -70,6 +70,10 @@ export type Faults = {
   redirectTo?: string;
   /** The API host answers 503 to everything. */
   down?: boolean;
+  /** The next `times` issue creations do create the issue, then answer `status` (GitHub's 502 after the fact). */
+  failAfterCreate?: { status: number; times: number };
+  /** Issue creations create the issue at once, then wait this long before answering (to kill a client in between). */
+  issueResponseDelayMs?: number;
 };
 
 export type FakeGitHub = {

@@ -1,61 +1,67 @@
 import type { Subprocess } from "bun";
-
-const root = new URL("../..", import.meta.url).pathname;
+import { until } from "./dispatch.ts";
 
 export type Cli = {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  /** Everything it printed so far, stdout and stderr. */
-  output(): string;
-  /** Resolves with the first output match of `pattern`, within a bounded time. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  stop(): Promise<number>;
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Every line printed so far (stdout and stderr). */
+  readonly lines: string[];
+  /** Set once the process is listening. */
+  port: number;
+  url: string;
+  exited: Promise<number>;
+  /** Waits until a printed line contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<string>;
+  kill(signal: NodeJS.Signals): Promise<number>;
 };
 
-/** Runs a dispatch command (default: `bun src/main.ts`) as a user would, output collected. */
-export function startCli(args: string[], env: Record<string, string | undefined>, command = [process.execPath, `${root}src/main.ts`]): Cli {
-  const proc = Bun.spawn([...command, ...args], { cwd: root, env: env as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let text = "";
+const main = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** The real command line (`bun src/main.ts …`) as a child process; its output kept line by line. */
+export async function startCli(args: readonly string[], options: { env?: Record<string, string>; waitListening?: boolean } = {}): Promise<Cli> {
+  const proc = Bun.spawn(["bun", main, ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+  });
+  const lines: string[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let rest = "";
     const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    for await (const bytes of stream) {
+      rest += decoder.decode(bytes, { stream: true });
+      const parts = rest.split("\n");
+      rest = parts.pop()!;
+      lines.push(...parts);
+    }
+    if (rest) lines.push(rest);
   };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  return {
+  const pumped = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
+  const exited = proc.exited.then(async (code) => (await pumped, code));
+  let done = false;
+  void exited.then(() => (done = true));
+
+  const cli: Cli = {
     proc,
-    output: () => text,
-    async waitFor(pattern, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = text.match(pattern);
-        if (match) return match;
-        if (proc.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`no ${pattern} in output (exit ${proc.exitCode}):\n${text}`);
-        }
-        await Bun.sleep(25);
-      }
+    lines,
+    port: 0,
+    url: "",
+    exited,
+    async waitFor(text, timeoutMs = 15_000) {
+      await until(() => done || lines.some((l) => l.includes(text)), `"${text}" from dispatch\n${lines.join("\n")}`, timeoutMs);
+      const line = lines.find((l) => l.includes(text));
+      if (!line) throw new Error(`dispatch exited without printing "${text}":\n${lines.join("\n")}`);
+      return line;
     },
-    async stop() {
-      if (proc.exitCode === null) proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      const code = await proc.exited;
-      clearTimeout(timer);
-      return code;
+    async kill(signal) {
+      if (!done) proc.kill(signal);
+      return exited;
     },
   };
-}
-
-/** Runs a command to completion (bounded), for --help and error cases. */
-export async function runCli(args: string[], env: Record<string, string | undefined>, command = [process.execPath, `${root}src/main.ts`]) {
-  const cli = startCli(args, env, command);
-  const timer = setTimeout(() => cli.proc.kill("SIGKILL"), 20_000);
-  const code = await cli.proc.exited;
-  clearTimeout(timer);
-  await Bun.sleep(20); // let the pumps drain
-  return { code, output: cli.output() };
-}
-
-/** A minimal environment: no token, no GitHub CLI unless the test adds them. */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...extra };
+  if (options.waitListening !== false) {
+    const line = await cli.waitFor("listening on");
+    cli.port = Number(/:(\d+); servers boot from/.exec(line)![1]);
+    cli.url = `http://127.0.0.1:${cli.port}/dispatch`;
+  }
+  return cli;
 }

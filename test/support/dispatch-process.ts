@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FakeGitHub } from "../fake-github/index.ts";
 
 /** A dispatch started as its own process (binary, `bun src/main.ts` or Deno), as a user would. */
@@ -36,9 +39,12 @@ const listening = /listening on (\S+):(\d+);/;
  * environment, as users pass it. On any failure the process is killed before this throws.
  */
 export async function startDispatchProcess(launch: Launch, args: readonly string[], timeoutMs = 20_000): Promise<DispatchProcess> {
+  // Its journal goes to a state folder of its own (the default place, under XDG_STATE_HOME),
+  // never into the user's real one; removed when it stops.
+  const stateHome = mkdtempSync(join(tmpdir(), "dispatch-state-"));
   const child = Bun.spawn([...launch.command, ...args], {
     cwd: launch.cwd,
-    env: launch.env,
+    env: { XDG_STATE_HOME: stateHome, ...launch.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -75,6 +81,7 @@ export async function startDispatchProcess(launch: Launch, args: readonly string
       return code;
     } finally {
       clearTimeout(killer);
+      rmSync(stateHome, { recursive: true, force: true });
     }
   };
 

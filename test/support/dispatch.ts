@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { type Running, startDispatch } from "../../src/app/start.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
@@ -21,12 +24,18 @@ export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<Dispa
     mdns: false,
     timeouts: { downloadMs: 300_000, runMs: 3_600_000 },
     ...overrides,
+    stateDir: overrides.stateDir ?? mkdtempSync(join(tmpdir(), "dispatch-state-")),
   };
   const running = await startDispatch(config, bunRuntime, {
     info: (line) => lines.push(line),
     warn: (line) => (warnings.push(line), lines.push(`⚠️ ${line}`)),
   });
-  return { ...running, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
+  const stop = async () => {
+    await running.stop();
+    // A state folder made here is this test's alone.
+    if (!overrides.stateDir) rmSync(running.stateDir, { recursive: true, force: true });
+  };
+  return { ...running, stop, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
 }
 
 /** Polls until `check` holds; bounded, so a broken test fails instead of hanging. */

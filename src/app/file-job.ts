@@ -1,0 +1,47 @@
+import { join } from "node:path";
+import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../core/issue.ts";
+import type { FiledIssue, Job } from "../core/job.ts";
+import type { Octokit } from "octokit";
+import { createIssueKeepingReport, findFiledIssue } from "../github/filing.ts";
+import type { Files } from "../runtime/types.ts";
+
+export type FileJobDeps = {
+  readonly octokit: Octokit;
+  readonly owner: string;
+  readonly repo: string;
+  readonly context: RunContext;
+  readonly files: Files;
+  /** The state folder: full texts of reports too long for an issue are kept under `reports/`. */
+  readonly stateDir: string;
+};
+
+/** Files the issue a job needs: its report, or its failure. */
+export function fileJob(deps: FileJobDeps) {
+  return async (job: Job, { lookFirst }: { readonly lookFirst: boolean }): Promise<FiledIssue> => {
+    const phase = job.phase;
+    if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.workload.name} has nothing to file (${phase.state})`);
+    const kind = phase.state === "reported" ? "report" : "failure";
+    if (lookFirst) {
+      const since = (kind === "report" ? job.entered.reported : job.entered.failed) ?? 0;
+      const found = await findFiledIssue(deps.octokit, deps.owner, deps.repo, filingMarker(job, deps.context, kind), since);
+      if (found) return found;
+    }
+    if (phase.state === "failed") {
+      return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, { compose: () => failureIssue(job, deps.context) });
+    }
+
+    const report = phase.report;
+    const keptAt = join(deps.stateDir, "reports", `${encodeURIComponent(job.workload.name)}.${job.entered.reported ?? 0}.md`);
+    // With room for the notes a refused field adds: the full text is kept whenever it may be cut.
+    if ((report.body?.length ?? 0) > issueBodyLimit - 8192) {
+      await deps.files.mkdirp(join(deps.stateDir, "reports"));
+      await deps.files.writeDurably(keptAt, `# ${report.title}\n\n${report.body ?? ""}\n`);
+    }
+    return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
+      compose: (notes) => reportIssue(report, job, deps.context, { notes, keptAt }),
+      ...(report.labels && { labels: report.labels }),
+      ...(report.assignees && { assignees: report.assignees }),
+      ...(report.milestone !== undefined && { milestone: report.milestone }),
+    });
+  };
+}

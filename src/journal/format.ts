@@ -1,0 +1,84 @@
+import * as v from "valibot";
+import type { DispatchEvent } from "../core/events.ts";
+import type { Timeouts } from "../core/job.ts";
+
+/**
+ * The journal is JSON lines: this header first, then one event per line, in the order the
+ * reducer took them. The header says which run the events belong to, so a journal is never
+ * replayed onto another release's queue. It holds nothing secret: no token, no signed URL.
+ */
+export type JournalHeader = {
+  readonly journal: "dispatch";
+  readonly version: 1;
+  /** owner/repo */
+  readonly repository: string;
+  /** The release tag the run resolved (never "latest"). */
+  readonly release: string;
+  readonly filters: readonly string[];
+  /** The queue as it was: replay must see the same jobs in the same order to decide the same way. */
+  readonly workloads: readonly { readonly name: string; readonly size: number; readonly bootType: string }[];
+  /** The timeouts in force until the first `restarted` event changes them. */
+  readonly timeouts: Timeouts;
+  readonly created: string;
+};
+
+const time = v.pipe(v.number(), v.finite());
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const text = v.string();
+const timeouts = v.object({ downloadMs: count, runMs: count });
+const issue = v.object({ number: count, url: text });
+const report = v.object({
+  title: text,
+  body: v.optional(text),
+  labels: v.optional(v.array(text)),
+  assignees: v.optional(v.array(text)),
+  milestone: v.optional(text),
+});
+
+export const HeaderSchema = v.object({
+  journal: v.literal("dispatch"),
+  version: v.literal(1),
+  repository: text,
+  release: text,
+  filters: v.array(text),
+  workloads: v.array(v.object({ name: text, size: count, bootType: text })),
+  timeouts,
+  created: text,
+});
+
+/** Every event the reducer takes, checked on replay: a line that is valid JSON but not an event is damage too. */
+export const EventSchema = v.variant("type", [
+  v.object({ type: v.literal("boot-requested"), at: time, ip: text, download: v.boolean() }),
+  v.object({ type: v.literal("download-progressed"), at: time, ip: text, name: text, bytes: count }),
+  v.object({
+    type: v.literal("download-ended"),
+    at: time,
+    ip: text,
+    name: text,
+    start: count,
+    sent: count,
+    error: v.optional(text),
+    upstream: v.optional(v.boolean()),
+  }),
+  v.object({ type: v.literal("booted"), at: time, ip: text }),
+  v.object({ type: v.literal("reported"), at: time, ip: text, report }),
+  v.object({ type: v.literal("issue-filed"), at: time, name: text, issue }),
+  v.object({ type: v.literal("filing-failed"), at: time, name: text, error: text }),
+  v.object({ type: v.literal("restarted"), at: time, timeouts }),
+  v.object({ type: v.literal("tick"), at: time }),
+]);
+
+// The schema and the event union must describe the same thing: a new event fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaCoversEvents: Same<v.InferOutput<typeof EventSchema>["type"], DispatchEvent["type"]> = true;
+const eventsFitSchema: v.InferOutput<typeof EventSchema> extends DispatchEvent ? true : false = true;
+void schemaCoversEvents;
+void eventsFitSchema;
+
+export function headerLine(header: JournalHeader): string {
+  return `${JSON.stringify(header)}\n`;
+}
+
+export function eventLine(event: DispatchEvent): string {
+  return `${JSON.stringify(event)}\n`;
+}

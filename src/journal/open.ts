@@ -1,0 +1,150 @@
+import { join } from "node:path";
+import type { DispatchEvent } from "../core/events.ts";
+import type { Timeouts } from "../core/job.ts";
+import type { Workload } from "../core/workload.ts";
+import type { Files } from "../runtime/types.ts";
+import { type JournalHeader, headerLine } from "./format.ts";
+import { parseJournal } from "./parse.ts";
+import { type Journal, journalWriter } from "./writer.ts";
+
+/** What this run is: a journal is only resumed by the same run. */
+export type RunIdentity = {
+  readonly owner: string;
+  readonly repo: string;
+  readonly release: string;
+  readonly filters: readonly string[];
+  readonly workloads: readonly Workload[];
+  readonly timeouts: Timeouts;
+};
+
+export type OpenedJournal = {
+  readonly journal: Journal;
+  readonly path: string;
+  /** Events to fold into the initial state, in order; empty for a new journal. */
+  readonly events: readonly DispatchEvent[];
+  /** The timeouts the first replayed event was taken under. */
+  readonly timeouts: Timeouts;
+  /** True when an earlier run's events were found (the caller then records a restart). */
+  readonly resumed: boolean;
+};
+
+export type OpenOptions = {
+  readonly files: Files;
+  readonly dir: string;
+  readonly run: RunIdentity;
+  /** Start over: the old journal is renamed aside, never deleted. */
+  readonly fresh: boolean;
+  readonly now: () => number;
+  readonly info: (line: string) => void;
+  readonly warn: (line: string) => void;
+};
+
+/** A journal that must not be resumed by this run; the message says what to do instead. */
+export class JournalError extends Error {
+  override name = "JournalError";
+}
+
+export const journalFile = "journal.jsonl";
+
+export async function openJournal(options: OpenOptions): Promise<OpenedJournal> {
+  const { files, dir, run } = options;
+  const path = join(dir, journalFile);
+  await files.mkdirp(dir);
+  let text = await files.readText(path);
+
+  if (text !== undefined && options.fresh) {
+    const aside = join(dir, `journal.${stamp(options.now())}.jsonl`);
+    await files.rename(path, aside);
+    options.info(`--fresh: starting over; the previous journal is kept as ${aside}`);
+    text = undefined;
+  }
+
+  const header = headerOf(run, options.now());
+  const parsed = text === undefined ? ({ kind: "empty" } as const) : parseJournal(text);
+  switch (parsed.kind) {
+    case "empty": {
+      if (parsed.damaged) options.warn(`${path} held only a damaged header ${parsed.damaged} (cut while being written): starting a new journal`);
+      await files.writeDurably(path, headerLine(header));
+      const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
+      return { journal: await writer(options, path, bytes), path, events: [], timeouts: run.timeouts, resumed: false };
+    }
+    case "corrupt":
+      throw new JournalError(
+        `${path} is damaged at line ${parsed.line}: ${parsed.problem}. dispatch cannot tell what happened after it. ` +
+          `Start over with --fresh (the damaged journal is kept aside), or use another --state folder.`,
+      );
+    case "journal": {
+      const conflict = mismatch(parsed.header, header);
+      if (conflict) {
+        throw new JournalError(
+          `${path} belongs to another run: ${conflict}. Run with the same repository, release and filters to resume it, ` +
+            `--fresh to start over (the old journal is kept aside), or --state DIR for a separate folder.`,
+        );
+      }
+      if (parsed.damagedTail !== undefined) {
+        options.warn(`the last line of ${path} was cut while being written (power loss?): dropping ${parsed.damagedTail}; no answer depended on it`);
+        await files.truncate(path, parsed.goodBytes);
+      }
+      if (parsed.missingNewline) await journalNewline(options, path);
+      const journal = await writer(options, path, parsed.goodBytes + (parsed.missingNewline ? 1 : 0));
+      return { journal, path, events: parsed.events, timeouts: parsed.header.timeouts, resumed: true };
+    }
+    default:
+      return parsed satisfies never;
+  }
+}
+
+async function writer(options: OpenOptions, path: string, bytes: number): Promise<Journal> {
+  const file = await options.files.openAppend(path);
+  return journalWriter({ file, bytes, truncate: (n) => options.files.truncate(path, n), warn: options.warn });
+}
+
+/** The last line was whole but its newline was lost: finish it, so the next line starts clean. */
+async function journalNewline(options: OpenOptions, path: string): Promise<void> {
+  const file = await options.files.openAppend(path);
+  try {
+    await file.write(new TextEncoder().encode("\n"));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+function headerOf(run: RunIdentity, now: number): JournalHeader {
+  return {
+    journal: "dispatch",
+    version: 1,
+    repository: `${run.owner}/${run.repo}`,
+    release: run.release,
+    filters: [...run.filters],
+    workloads: run.workloads.map(({ name, size, bootType }) => ({ name, size, bootType })),
+    timeouts: run.timeouts,
+    created: new Date(now).toISOString(),
+  };
+}
+
+/** Why a journal's run is not this run, or undefined when it is. */
+function mismatch(journal: JournalHeader, run: JournalHeader): string | undefined {
+  if (journal.repository.toLowerCase() !== run.repository.toLowerCase()) return `it is for ${journal.repository}, this run is for ${run.repository}`;
+  if (journal.release !== run.release) return `it is for release ${journal.release}, this run is for release ${run.release}`;
+  const filters = (f: readonly string[]) => JSON.stringify([...new Set(f)].sort());
+  if (filters(journal.filters) !== filters(run.filters)) {
+    const show = (f: readonly string[]) => (f.length ? f.map((x) => `"${x}"`).join(" ") : "no filter");
+    return `it was started with ${show(journal.filters)}, this run with ${show(run.filters)}`;
+  }
+  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType})`;
+  const before = journal.workloads.map(key);
+  const now = run.workloads.map(key);
+  if (JSON.stringify(before) !== JSON.stringify(now)) {
+    const gone = before.filter((w) => !now.includes(w));
+    const added = now.filter((w) => !before.includes(w));
+    const parts = [gone.length && `no longer in the release: ${gone.join(", ")}`, added.length && `new in the release: ${added.join(", ")}`];
+    return `the release's workloads changed since it began (${parts.filter(Boolean).join("; ")})`;
+  }
+  return undefined;
+}
+
+/** 2026-11-28T15-55-02.123Z: a file name that sorts by time and is valid everywhere. */
+function stamp(at: number): string {
+  return new Date(at).toISOString().replaceAll(":", "-");
+}

@@ -1,0 +1,49 @@
+import { mkdir, open, readFile, rename, truncate } from "node:fs/promises";
+import type { AppendFile, Files } from "./types.ts";
+
+/** Files through `node:fs`, which Bun implements natively. */
+export const nodeFiles: Files = {
+  async mkdirp(path) {
+    await mkdir(path, { recursive: true });
+  },
+  async readText(path) {
+    try {
+      return await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  },
+  async writeDurably(path, text) {
+    const file = await open(path, "w");
+    try {
+      await file.writeFile(text, "utf8");
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+  },
+  rename: (from, to) => rename(from, to),
+  async truncate(path, length) {
+    await truncate(path, length);
+    const file = await open(path, "r+");
+    try {
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+  },
+  async openAppend(path): Promise<AppendFile> {
+    const file = await open(path, "a");
+    return {
+      async write(bytes) {
+        for (let offset = 0; offset < bytes.byteLength; ) {
+          const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset);
+          offset += bytesWritten;
+        }
+      },
+      sync: () => file.datasync(),
+      close: () => file.close(),
+    };
+  },
+};
