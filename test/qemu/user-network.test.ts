@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { POWEROFF_MESSAGE, poweroffEfi } from "../../src/efi/poweroff.ts";
@@ -9,7 +9,8 @@ import { type Behaviour, type Player, playBeacon, reportTitle, runningLine } fro
 import { type DispatchProcess, startDispatchProcess } from "./support/dispatch-process.ts";
 import { efiImage, fatDiskImage, isoImage } from "./support/images.ts";
 import { missingForQemu, qemuRequired, skipMessage } from "./support/prerequisites.ts";
-import { type Vm, startVm } from "./support/vm.ts";
+import { startChild } from "./support/child.ts";
+import { cleanSerial, type Vm, startVm } from "./support/vm.ts";
 
 /**
  * Real firmware end to end: OVMF in QEMU HTTP-boots from dispatch (a real process) over QEMU's
@@ -137,5 +138,37 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, user network", () => {
       expect(run.dispatch.lines).toContain("❌ 1-hangs-up.efi failed on 127.0.0.1: booted but never reported: the server asked for a new workload");
     },
     200_000,
+  );
+
+  test(
+    "the README's QEMU command HTTP-boots from dispatch and ends on poweroff.efi",
+    async () => {
+      // The lab guide's "trying it without hardware" block, from its `cp` line on, run as written
+      // but for the port: a shared machine may have 8080 taken.
+      const readme = await readFile(join(import.meta.dir, "../../README.md"), "utf8");
+      const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("qemu-system-x86_64"));
+      if (!block) throw new Error("README.md has no sh block with a qemu-system-x86_64 command");
+      const dir = await mkdtemp(join(tmpdir(), "dispatch-qemu-"));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const gh = await startFakeGitHub({ releases: [{ tag: "empty", assets: [] }] });
+      cleanup.push(() => gh.stop());
+      const dispatch = await startDispatchProcess({ ...gh, tag: "empty", bind: "127.0.0.1:0" });
+      cleanup.push(() => dispatch.stop());
+
+      const script = block
+        .slice(block.indexOf("\ncp ") + 1)
+        .replaceAll(":8080/dispatch", `:${dispatch.port}/dispatch`)
+        .replace("qemu-system-x86_64", "exec qemu-system-x86_64"); // so the pid we stop is QEMU's
+      const qemu = startChild({ name: "QEMU (README command)", command: ["sh", "-ec", script], cwd: dir });
+      cleanup.push(() => qemu.stop());
+      const code = await Promise.race([qemu.exited, Bun.sleep(90_000).then(() => "timeout" as const)]);
+      const output = cleanSerial(qemu.lines.join("\n"));
+      if (code === "timeout") throw new Error(`QEMU did not power off within 90 s:\n${output.join("\n")}`);
+      expect(code).toBe(0);
+      expect(output).toContain(`URI: http://10.0.2.2:${dispatch.port}/dispatch`);
+      expect(output.at(-1)).toBe(POWEROFF_MESSAGE);
+      expect(dispatch.lines).toContain("🔌 127.0.0.1 gets poweroff.efi: nothing left in the queue for it");
+    },
+    120_000,
   );
 });
