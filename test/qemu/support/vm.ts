@@ -35,8 +35,8 @@ export type Vm = {
   readonly exited: Promise<number>;
   /** The guest's serial console so far, as lines without escape codes or carriage returns. */
   serial(): Promise<string[]>;
-  /** Ends QEMU if it still runs (by pid). */
-  kill(): void;
+  /** Ends QEMU if it still runs (by pid), and waits until it has. */
+  kill(): Promise<void>;
 };
 
 export function qemuArgs(options: VmOptions, varsPath: string, serialPath: string): string[] {
@@ -82,8 +82,9 @@ export async function startVm(options: VmOptions): Promise<Vm> {
     stderr: "pipe",
   });
   const stderr = new Response(proc.stderr).text();
+  let killed = false;
   const exited = proc.exited.then(async (code) => {
-    if (code !== 0) console.error(`${options.name}: QEMU exited ${code}: ${(await stderr).trim()}`);
+    if (code !== 0 && !killed) console.error(`${options.name}: QEMU exited ${code}: ${(await stderr).trim()}`);
     return code;
   });
   return {
@@ -92,8 +93,12 @@ export async function startVm(options: VmOptions): Promise<Vm> {
     serialPath,
     exited,
     serial: async () => cleanSerial(await readFile(serialPath, "latin1")),
-    kill: () => {
-      if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, "SIGKILL");
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        killed = true;
+        process.kill(proc.pid, "SIGKILL");
+      }
+      await exited;
     },
   };
 }
