@@ -1,9 +1,13 @@
 #!/usr/bin/env bun
 import { defineCommand, renderUsage, runMain } from "citty";
-import { startDispatch } from "./app/start.ts";
+import { stripVTControlCharacters } from "node:util";
+import { type Running, startDispatch } from "./app/start.ts";
 import { args, examples } from "./cli/args.ts";
 import { UsageError, resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
+import type { Output } from "./app/config.ts";
+import { parseLogFormat } from "./cli/log-format.ts";
+import { chooseOutput } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
@@ -16,18 +20,20 @@ const command = defineCommand({
   args,
   async run({ args: parsed }) {
     const runtime = await detectRuntime();
-    const out = plainOutput();
+    let out: Output = plainOutput();
+    let running: Running | undefined;
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      out.info("stopping");
+      await running?.stop();
+      runtime.exit(0);
+    };
     try {
+      out = chooseOutput(parseLogFormatArg(parsed["log-format"]), runtime, () => void stop());
       const config = await resolveConfig(parsed, runtime);
-      const running = await startDispatch(config, runtime, out);
-      let stopping = false;
-      const stop = async () => {
-        if (stopping) return;
-        stopping = true;
-        out.info("stopping");
-        await running.stop();
-        runtime.exit(0);
-      };
+      running = await startDispatch(config, runtime, out);
       runtime.onSignal("SIGINT", stop);
       runtime.onSignal("SIGTERM", stop);
     } catch (error) {
@@ -37,6 +43,18 @@ const command = defineCommand({
   },
 });
 
+function parseLogFormatArg(value: string | undefined) {
+  try {
+    return parseLogFormat(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 await runMain(command, {
-  showUsage: async (cmd, parent) => console.log(`${await renderUsage(cmd, parent)}\n\n${examples}\n`),
+  showUsage: async (cmd, parent) => {
+    const usage = `${await renderUsage(cmd, parent)}\n\n${examples}\n`;
+    // citty colours its usage even in a pipe; a pipe gets none.
+    console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
+  },
 });

@@ -11,7 +11,9 @@ import { fetchRelease } from "../github/release.ts";
 import { createApp } from "../http/app.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { formatBytes } from "../ui/bytes.ts";
-import { logLines } from "../ui/log-lines.ts";
+import { countEvents } from "../metrics/counters.ts";
+import { logEntries } from "../ui/log-lines.ts";
+import { createStatusSource } from "../ui/status-source.ts";
 import { version } from "../version.ts";
 import type { DispatchConfig, Output } from "./config.ts";
 import { backoff, startFiler } from "./filer.ts";
@@ -48,9 +50,11 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   }
 
   const store = createStore(initialState(workloads, config.timeouts));
-  store.subscribe((change) => logLines(change).forEach(out.info));
+  store.subscribe((change) => logEntries(change).forEach((entry) => out.info(entry.message, entry.fields)));
 
   const now = () => Date.now();
+  const status = createStatusSource(store, { repository: `${owner}/${repo}`, release: release.tag, version }, now);
+  const counters = countEvents(store);
   const context = { repository: `${owner}/${repo}`, release: release.tag };
   const filer = startFiler({
     store,
@@ -70,6 +74,8 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     path: config.path,
     poweroff: poweroffEfi,
     log: out,
+    status,
+    counters,
     openAsset: (workload, range, signal) =>
       openAsset({ url: workload.source, apiUrl: config.apiUrl, token: config.token, userAgent, range, signal }),
   });
@@ -79,12 +85,17 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   });
   const ticker = setInterval(() => store.dispatch({ type: "tick", at: now() }), tickMs);
 
+  const urls = bootUrls(config.bind.hostname, server.port, config.path);
   out.info(`listening on ${config.bind.hostname}:${server.port}; servers boot from:`);
-  for (const url of bootUrls(config.bind.hostname, server.port, config.path)) out.info(`  ${url}`);
+  for (const url of urls) out.info(`  ${url}`);
+  if (urls[0]) out.info(`status page: ${new URL("/", urls[0]).href}`);
+  status.listening(urls);
+  const unfollow = out.follow?.(status);
 
   return {
     port: server.port,
     async stop() {
+      unfollow?.();
       clearInterval(ticker);
       filer.stop();
       await server.stop();

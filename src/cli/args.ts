@@ -13,6 +13,11 @@ export const args = {
   mdns: { type: "boolean", default: true, description: "Announce on the network with mDNS", negativeDescription: "Do not announce with mDNS" },
   "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
   "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
+  "log-format": {
+    type: "string",
+    description: "Log lines instead of the live terminal view: plain, or json (one object per line); plain is the default when stdout is not a terminal",
+    valueHint: "plain|json",
+  },
 } as const satisfies ArgsDef;
 
 export const examples = `Examples:

@@ -1,4 +1,5 @@
 import { serveNodeHttp } from "./node-http.ts";
+import { nodeTerminal } from "./node-terminal.ts";
 import type { Runtime } from "./types.ts";
 
 export const bunRuntime: Runtime = {
@@ -16,5 +17,6 @@ export const bunRuntime: Runtime = {
   },
   onSignal: (signal, handler) => void process.on(signal, handler),
   isTerminal: () => process.stdout.isTTY === true,
+  terminal: nodeTerminal,
   exit: (code) => process.exit(code),
 };
