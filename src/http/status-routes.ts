@@ -93,7 +93,7 @@ async function watch(stream: SSEStream, signal: AbortSignal, feed: StatusFeed, d
         await stream.write(": ping\n\n");
         continue;
       }
-      await pause(sentAt + everyMs - Date.now());
+      await pause(Math.max(0, sentAt + everyMs - Date.now()));
       if (!open) break;
       const version = feed.version;
       const names = feed.changedSince(seen);

@@ -30,7 +30,8 @@ export function renderScreen(model: ScreenModel, paint: Paint = plainPaint): str
   const { status, width, height } = model;
   if (width < 2 || height < 1) return [];
   const footer = footerLines(model, paint);
-  if (height <= footer.length + 2) return footer.slice(-height);
+  // Too short for a table: the counts, at the bottom where they always are.
+  if (height < 5) return [...Array<string>(Math.max(0, height - footer.length)).fill(fit("", width)), ...footer].slice(-height);
   const header = headerLines(model, paint);
   const room = height - header.length - footer.length;
 
@@ -73,7 +74,9 @@ function footerLines({ status, width }: ScreenModel, paint: Paint): string[] {
   const counts = jobStates.map((state) => `${stateEmoji[state]} ${status.counts[state]}`).join("  ");
   const hint = "q quits";
   const last = width - 1;
-  const countsLine = last > hint.length + 20 ? fit(counts, last - hint.length - 2) + "  " + paint.dim(hint) : fit(counts, last);
+  // The counts matter more than the hint: it goes first when the line is short.
+  const room = last - hint.length - 2;
+  const countsLine = stringWidth(counts) <= room ? fit(counts, room) + "  " + paint.dim(hint) : fit(counts, last);
   return [paint.cyan(fit(boot, width)), countsLine];
 }
 
