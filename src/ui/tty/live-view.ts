@@ -23,8 +23,8 @@ export type LiveView = {
 
 /**
  * The full-screen view: the alternate screen (so the shell's scrollback is left as it was),
- * redrawn from the state when it changes, every second for ages and speeds, and at once on
- * resize. The terminal is restored on stop, on exit and on a crash.
+ * redrawn from the state when it changes, every second, and at once on resize. The terminal
+ * is restored on stop, on exit and on a crash.
  */
 export function startLiveView(term: Terminal, source: StatusSource, options: LiveViewOptions): LiveView {
   const frameMs = options.frameMs ?? 100;
@@ -66,7 +66,12 @@ export function startLiveView(term: Terminal, source: StatusSource, options: Liv
   const unsubscribe = source.store.subscribe(({ before, after }) => {
     if (before !== after) soon();
   });
-  const clock = setInterval(draw, 1000);
+  // Every second the whole screen is painted again, not just what changed: ages and speeds
+  // move on, and whatever else wrote to the terminal (a runtime warning on stderr) is painted over.
+  const clock = setInterval(() => {
+    previous = [];
+    draw();
+  }, 1000);
   const offResize = term.onResize(redraw);
   const offInput = term.onInput((keys) => {
     if (keys.includes("q") || keys.includes("Q") || keys.includes("\u0003")) options.onQuit();
