@@ -5,6 +5,9 @@ import { type Running, startDispatch } from "./app/start.ts";
 import { args, examples } from "./cli/args.ts";
 import { UsageError, resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
+import type { Output } from "./app/config.ts";
+import { parseLogFormat } from "./cli/log-format.ts";
+import { chooseOutput } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
@@ -17,7 +20,7 @@ const command = defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     const runtime = await detectRuntime();
-    const out = plainOutput();
+    let out: Output = plainOutput();
     // Handlers go in before anything starts: a signal right after the "listening" line (a
     // supervisor, a quick Ctrl-C) must still stop the run cleanly, not kill it. A signal while
     // starting exits at once: nothing is serving yet.
@@ -33,6 +36,7 @@ const command = defineCommand({
     runtime.onSignal("SIGINT", stop);
     runtime.onSignal("SIGTERM", stop);
     try {
+      out = chooseOutput(parseLogFormatArg(parsed["log-format"]), runtime, () => void stop());
       const config = await resolveConfig(parsed, runtime, rawArgs);
       running = await startDispatch(config, runtime, out);
       if (parsed["exit-when-done"]) {
@@ -51,6 +55,14 @@ const command = defineCommand({
     }
   },
 });
+
+function parseLogFormatArg(value: string | undefined) {
+  try {
+    return parseLogFormat(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 await runMain(command, {
   showUsage: async (cmd, parent) => {

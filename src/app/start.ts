@@ -15,7 +15,9 @@ import { openJournal } from "../journal/open.ts";
 import { defaultStateDir } from "../journal/state-dir.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { formatBytes } from "../ui/bytes.ts";
-import { logLines } from "../ui/log-lines.ts";
+import { countEvents } from "../metrics/counters.ts";
+import { logEntries } from "../ui/log-lines.ts";
+import { createStatusSource } from "../ui/status-source.ts";
 import { version } from "../version.ts";
 import type { DispatchConfig, Output } from "./config.ts";
 import { fileJob } from "./file-job.ts";
@@ -77,7 +79,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   const unjournal = store.subscribe(({ event, before, after }) => {
     if (before !== after) opened.journal.append(event);
   });
-  store.subscribe((change) => logLines(change).forEach(out.info));
+  store.subscribe((change) => logEntries(change).forEach((entry) => out.info(entry.message, entry.fields)));
   if (opened.resumed) {
     const before = countByState(store.state);
     store.dispatch({ type: "restarted", at: now(), timeouts: config.timeouts });
@@ -87,6 +89,9 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
         `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed`,
     );
   }
+
+  const status = createStatusSource(store, { repository: `${owner}/${repo}`, release: release.tag, version }, now);
+  const counters = countEvents(store);
 
   const fileFailures = config.fileFailures ?? false;
   const context = { repository: `${owner}/${repo}`, release: release.tag };
@@ -107,6 +112,8 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     poweroff: poweroffEfi,
     log: out,
     durable: opened.journal.durable,
+    status,
+    counters,
     openAsset: (workload, range, signal) =>
       openAsset({ url: workload.source, apiUrl: config.apiUrl, token: config.token, userAgent, range, signal }),
   });
@@ -127,8 +134,12 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     check();
   });
 
+  const urls = bootUrls(config.bind.hostname, server.port, config.path);
   out.info(`listening on ${config.bind.hostname}:${server.port}; servers boot from:`);
-  for (const url of bootUrls(config.bind.hostname, server.port, config.path)) out.info(`  ${url}`);
+  for (const url of urls) out.info(`  ${url}`);
+  if (urls[0]) out.info(`status page: ${new URL("/", urls[0]).href}`);
+  status.listening(urls);
+  const unfollow = out.follow?.(status);
 
   const mdns = config.mdns
     ? await startMdns({
@@ -149,6 +160,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     settled,
     stop() {
       stopping ??= (async () => {
+        unfollow?.();
         clearInterval(ticker);
         // No new downloads or reports; connections still open are cut (their jobs are freed on the next start).
         // The mDNS goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.

@@ -22,6 +22,11 @@ export const args = {
   fresh: { type: "boolean", default: false, description: "Start over instead of resuming the journal (the old one is kept aside)" },
   "file-failures": { type: "boolean", default: false, description: "File an issue for each failed job too" },
   "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
+  "log-format": {
+    type: "string",
+    description: "Log lines instead of the live terminal view: plain, or json (one object per line); plain is the default when stdout is not a terminal",
+    valueHint: "plain|json",
+  },
 } as const satisfies ArgsDef;
 
 export const examples = `Examples:

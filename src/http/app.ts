@@ -1,15 +1,18 @@
 import { Hono } from "hono";
-import { statusView } from "../ui/status-view.ts";
+import { countEvents } from "../metrics/counters.ts";
+import { createStatusSource } from "../ui/status-source.ts";
+import { version } from "../version.ts";
 import { type BeaconDeps, bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
 import { type BootDeps, bootHandler } from "./boot.ts";
 import type { AppEnv } from "./client-ip.ts";
+import { type StatusRouteDeps, statusRoutes } from "./status-routes.ts";
 
-export type AppDeps = BootDeps & BeaconDeps & { readonly path: string };
+export type AppDeps = BootDeps & BeaconDeps & { readonly path: string } & Partial<StatusRouteDeps>;
 
 const bootMethods = ["HEAD", "GET", "POST", "PUT"] as const;
 
 /**
- * The whole HTTP surface: the boot path (firmware and beacon) and the status API. Runtime
+ * The whole HTTP surface: the boot path (firmware and beacon) and the status routes. Runtime
  * adapters pass the client's address in `env.remoteAddress`.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -22,7 +25,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.put(deps.path, reportLimit, reportBeacon(deps));
   app.all(deps.path, (c) => c.text(`method ${c.req.method} not allowed on ${deps.path}\n`, 405, { allow: bootMethods.join(", ") }));
 
-  app.get("/api/status", (c) => c.json(statusView(deps.store.state)));
+  // The page, /api/status, /api/events and /metrics. Without a status source or counters
+  // (some tests), the app makes its own from the store.
+  const status = deps.status ?? createStatusSource(deps.store, { repository: "", release: "", version }, deps.now);
+  app.route("/", statusRoutes({ ...deps, status, counters: deps.counters ?? countEvents(deps.store) }));
 
   app.notFound((c) => c.text(`no such path: ${c.req.path} (workloads boot from ${deps.path})\n`, 404));
   app.onError((error, c) => {

@@ -1,5 +1,6 @@
 import { nodeFiles } from "./node-files.ts";
 import { serveNodeHttp } from "./node-http.ts";
+import { nodeTerminal } from "./node-terminal.ts";
 import type { Runtime } from "./types.ts";
 
 export const bunRuntime: Runtime = {
@@ -17,6 +18,7 @@ export const bunRuntime: Runtime = {
   },
   onSignal: (signal, handler) => void process.on(signal, handler),
   isTerminal: () => process.stdout.isTTY === true,
+  terminal: nodeTerminal,
   exit: (code) => process.exit(code),
   files: nodeFiles,
 };

@@ -1,4 +1,4 @@
-import type { Files, Runtime } from "./types.ts";
+import type { Files, Runtime, Terminal } from "./types.ts";
 
 // Typed locally so the Bun type-check does not need Deno's lib; only what is used here.
 declare const Deno: {
@@ -11,8 +11,11 @@ declare const Deno: {
     cmd: string,
     options: { args: string[]; stdout: "piped"; stderr: "null"; stdin: "null" },
   ) => { output(): Promise<{ code: number; stdout: Uint8Array }> };
-  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
-  stdout: { isTerminal(): boolean };
+  addSignalListener(signal: "SIGINT" | "SIGTERM" | "SIGWINCH", handler: () => void): void;
+  removeSignalListener(signal: "SIGWINCH", handler: () => void): void;
+  stdout: { isTerminal(): boolean; writeSync(bytes: Uint8Array): number };
+  stdin: { isTerminal(): boolean; setRaw(raw: boolean): void; readable: ReadableStream<Uint8Array> };
+  consoleSize(): { columns: number; rows: number };
   exit(code: number): never;
   mkdir(path: string, options: { recursive: boolean }): Promise<void>;
   readTextFile(path: string): Promise<string>;
@@ -98,6 +101,58 @@ export const denoRuntime: Runtime = {
   },
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   isTerminal: () => Deno.stdout.isTerminal(),
+  terminal: denoTerminal,
   exit: (code) => Deno.exit(code),
   files: denoFiles,
 };
+
+function denoTerminal(): Terminal {
+  return {
+    size() {
+      try {
+        return Deno.consoleSize();
+      } catch {
+        return { columns: 80, rows: 24 };
+      }
+    },
+    write(text) {
+      const bytes = new TextEncoder().encode(text);
+      for (let off = 0; off < bytes.length; ) off += Deno.stdout.writeSync(bytes.subarray(off));
+    },
+    onResize(handler) {
+      Deno.addSignalListener("SIGWINCH", handler);
+      return () => Deno.removeSignalListener("SIGWINCH", handler);
+    },
+    onInput(handler) {
+      if (!Deno.stdin.isTerminal()) return false;
+      Deno.stdin.setRaw(true);
+      const reader = Deno.stdin.readable.getReader();
+      const decoder = new TextDecoder();
+      void (async () => {
+        try {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) handler(decoder.decode(r.value, { stream: true }));
+        } catch {
+          // cancelled on the way out
+        }
+      })();
+      return () => {
+        void reader.cancel().catch(() => {});
+        Deno.stdin.setRaw(false);
+      };
+    },
+    onExit(handler) {
+      let done = false;
+      const once = () => {
+        if (done) return;
+        done = true;
+        handler();
+      };
+      // "error" and "unhandledrejection" run before Deno prints the crash, so it lands on the
+      // restored screen; "unload" covers a normal exit.
+      for (const type of ["error", "unhandledrejection", "unload"]) globalThis.addEventListener(type, once);
+      return () => {
+        for (const type of ["error", "unhandledrejection", "unload"]) globalThis.removeEventListener(type, once);
+      };
+    },
+  };
+}

@@ -10,6 +10,8 @@ export type Runtime = {
   run(command: readonly string[]): Promise<{ code: number; stdout: string } | undefined>;
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   isTerminal(): boolean;
+  /** The terminal on stdout, for the live view; only meaningful when `isTerminal()`. */
+  terminal(): Terminal;
   exit(code: number): never;
   readonly files: Files;
 };
@@ -35,6 +37,21 @@ export type AppendFile = {
   /** Flushes what was written to the disk (fdatasync): it survives a power cut from here on. */
   sync(): Promise<void>;
   close(): Promise<void>;
+};
+
+/** Just enough of a terminal for a full-screen view. */
+export type Terminal = {
+  size(): { readonly columns: number; readonly rows: number };
+  /** Writes synchronously, so a restore on the way out is not lost. */
+  write(text: string): void;
+  onResize(handler: () => void): () => void;
+  /**
+   * Keys as they are typed (raw mode, so Ctrl-C arrives as "\x03" rather than SIGINT) while a
+   * handler is attached; false when stdin is not a terminal and no keys can be read.
+   */
+  onInput(handler: (text: string) => void): (() => void) | false;
+  /** Runs once on every way out of the process, a crash included. Synchronous work only. */
+  onExit(handler: () => void): () => void;
 };
 
 export type ServeOptions = {

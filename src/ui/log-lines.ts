@@ -1,24 +1,57 @@
 import { formatDuration } from "../core/duration.ts";
-import type { Job } from "../core/job.ts";
+import type { Job, JobState } from "../core/job.ts";
 import type { Change } from "../core/store.ts";
 import { formatBytes } from "./bytes.ts";
 import { stateEmoji } from "./emoji.ts";
 
+/** A log line with the facts behind it, for log collectors (`--log-format json`). */
+export type LogEntry = {
+  readonly message: string;
+  readonly fields: {
+    readonly job: string;
+    readonly state: JobState;
+    readonly ip?: string;
+    readonly reason?: string;
+    readonly error?: string;
+    readonly issue?: string;
+  };
+};
+
 /** The person-readable lines a change deserves: one per job that changed state. */
-export function logLines({ event, before, after }: Change): string[] {
+export function logLines(change: Change): string[] {
+  return logEntries(change).map((entry) => entry.message);
+}
+
+/** The same lines as `logLines`, each with its job's facts. */
+export function logEntries({ event, before, after }: Change): LogEntry[] {
   if (before === after) return [];
-  const lines: string[] = [];
+  const entries: LogEntry[] = [];
   after.jobs.forEach((job, i) => {
     const previous = before.jobs[i]!;
     const name = job.workload.name;
-    if (previous.phase.state !== job.phase.state) lines.push(describe(job, previous, freedBecause(event, before)));
-    else if (event.type === "filing-failed" && event.name === name && (job.phase.state === "reported" || job.phase.state === "failed")) {
-      lines.push(`${stateEmoji[job.phase.state]} ${name}: filing the issue failed, will retry: ${event.error}`);
+    if (previous.phase.state !== job.phase.state) {
+      entries.push({ message: describe(job, previous, freedBecause(event, before)), fields: fieldsOf(job) });
+    } else if (event.type === "filing-failed" && event.name === name && (job.phase.state === "reported" || job.phase.state === "failed")) {
+      entries.push({
+        message: `${stateEmoji[job.phase.state]} ${name}: filing the issue failed, will retry: ${event.error}`,
+        fields: { ...fieldsOf(job), error: event.error },
+      });
     } else if (event.type === "issue-filed" && event.name === name && job.phase.state === "failed" && job.phase.issue) {
-      lines.push(`${stateEmoji.failed} ${name}: failure filed: ${job.phase.issue.url}`);
+      entries.push({ message: `${stateEmoji.failed} ${name}: failure filed: ${job.phase.issue.url}`, fields: { ...fieldsOf(job), issue: job.phase.issue.url } });
     }
   });
-  return lines;
+  return entries;
+}
+
+function fieldsOf(job: Job): LogEntry["fields"] {
+  const phase = job.phase;
+  return {
+    job: job.workload.name,
+    state: phase.state,
+    ...("ip" in phase && phase.ip !== undefined && { ip: phase.ip }),
+    ...(phase.state === "failed" && { reason: phase.reason }),
+    ...(phase.state === "finished" && { issue: phase.issue.url }),
+  };
 }
 
 /** Why a job went back to the queue, for its log line. */

@@ -1,25 +1,60 @@
 import type { DispatchState, Job, JobState } from "../core/job.ts";
-import { countByState } from "../core/selectors.ts";
+import { countByState, downloaded } from "../core/selectors.ts";
 
-/** One job as the JSON API and the status page show it. */
+/** One job as the JSON API, the event stream, the status page and the terminal show it. */
 export type JobView = {
   name: string;
   state: JobState;
   ip: string | null;
   size: number;
   type: string;
+  /** Bytes sent to the server so far, while downloading. */
   bytes: number | null;
+  /** Every byte has reached the server (downloading, waiting for `beacon boot`). */
+  downloaded: boolean;
+  /** Bytes per second over the last few seconds, while downloading; null until measurable. */
+  rate: number | null;
+  /** The report's title, once reported. */
+  title: string | null;
   reason: string | null;
+  /** Why filing the issue failed last, while it is being retried. */
   error: string | null;
   issue: { number: number; url: string } | null;
+  /** ISO time of the last thing the server holding the job did with it. */
+  seen: string | null;
   /** ISO times at which the job last entered each state. */
   times: Partial<Record<JobState, string>>;
 };
 
-export type StatusView = { jobs: JobView[]; counts: Record<JobState, number> };
+/** Facts about the run beside the queue: where servers boot from, what is being served. */
+export type RunInfo = {
+  readonly repository: string;
+  readonly release: string;
+  readonly version: string;
+  /** Empty until dispatch listens. */
+  readonly bootUrls: readonly string[];
+};
 
-export function jobView(job: Job): JobView {
+export type StatusView = {
+  jobs: JobView[];
+  counts: Record<JobState, number>;
+  /** ISO time the view was taken, so a page can show ages by the server's clock. */
+  now?: string;
+  run?: RunInfo;
+};
+
+/** What the view adds to the state: measurements made at the edge, never kept in the core. */
+export type ViewExtras = {
+  readonly now?: number;
+  readonly rate?: (name: string, now: number) => number | undefined;
+  readonly run?: RunInfo;
+};
+
+const iso = (at: number) => new Date(at).toISOString();
+
+export function jobView(job: Job, extras: ViewExtras = {}): JobView {
   const phase = job.phase;
+  const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.workload.name, extras.now) : undefined;
   return {
     name: job.workload.name,
     state: phase.state,
@@ -27,13 +62,22 @@ export function jobView(job: Job): JobView {
     size: job.workload.size,
     type: job.workload.bootType,
     bytes: phase.state === "downloading" ? phase.bytes : null,
+    downloaded: downloaded(job),
+    rate: rate ?? null,
+    title: phase.state === "reported" || phase.state === "finished" ? phase.report.title : null,
     reason: phase.state === "failed" ? phase.reason : null,
     error: phase.state === "reported" || phase.state === "failed" ? (phase.lastError ?? null) : null,
     issue: phase.state === "finished" || phase.state === "failed" ? (phase.issue ?? null) : null,
-    times: Object.fromEntries(Object.entries(job.entered).map(([state, at]) => [state, new Date(at).toISOString()])),
+    seen: job.seen === undefined ? null : iso(job.seen),
+    times: Object.fromEntries(Object.entries(job.entered).map(([state, at]) => [state, iso(at)])),
   };
 }
 
-export function statusView(state: DispatchState): StatusView {
-  return { jobs: state.jobs.map(jobView), counts: countByState(state) };
+export function statusView(state: DispatchState, extras: ViewExtras = {}): StatusView {
+  return {
+    jobs: state.jobs.map((job) => jobView(job, extras)),
+    counts: countByState(state),
+    ...(extras.now !== undefined && { now: iso(extras.now) }),
+    ...(extras.run && { run: extras.run }),
+  };
 }

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Child, startChild } from "./child.ts";
 
@@ -25,6 +27,8 @@ export type DispatchProcessOptions = {
 };
 
 export async function startDispatchProcess(options: DispatchProcessOptions): Promise<DispatchProcess> {
+  // A journal of its own for each run, never the user's state folder; removed when it stops.
+  const stateDir = mkdtempSync(join(tmpdir(), "dispatch-qemu-state-"));
   const child = startChild({
     name: "dispatch",
     cwd: root,
@@ -33,17 +37,24 @@ export async function startDispatchProcess(options: DispatchProcessOptions): Pro
       process.execPath,
       join(root, "src/main.ts"),
       ...["--owner", options.owner, "--repo", options.repo, "--tag", options.tag],
-      ...["--bind", options.bind, "--api-url", options.apiUrl, "--no-mdns"],
+      ...["--bind", options.bind, "--api-url", options.apiUrl, "--no-mdns", "--state", stateDir],
     ],
     // The token goes by environment, as a user would pass it: not visible in the process list.
     env: { GITHUB_TOKEN: options.token },
     line: (line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:]+Z /, ""),
   });
+  const stop = async () => {
+    try {
+      return await child.stop();
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  };
   try {
     const listening = await child.waitForLine(/^listening on \S+:\d+;/, 20_000);
-    return { ...child, port: Number(/:(\d+);/.exec(listening)![1]) };
+    return { ...child, stop, port: Number(/:(\d+);/.exec(listening)![1]) };
   } catch (error) {
-    await child.stop();
+    await stop();
     throw error;
   }
 }

@@ -1,0 +1,62 @@
+import { heldBy } from "../core/selectors.ts";
+import type { Store } from "../core/store.ts";
+
+export type CounterValues = {
+  /** Workload bytes sent to servers (poweroff.efi not included). */
+  readonly servedBytes: number;
+  /** Download responses that started and have not ended. */
+  readonly downloadsInFlight: number;
+  readonly reportsReceived: number;
+  readonly issuesFiled: number;
+  /** Attempts to file an issue that failed (each is retried). */
+  readonly filingFailures: number;
+};
+
+export type Counters = { values(): CounterValues; stop(): void };
+
+/**
+ * Counts what the store's events say happened, for /metrics. An edge, not the reducer: these
+ * are totals for operators, and the queue decides nothing on them.
+ */
+export function countEvents(store: Store): Counters {
+  let servedBytes = 0;
+  let started = 0;
+  let ended = 0;
+  let reportsReceived = 0;
+  let issuesFiled = 0;
+  let filingFailures = 0;
+  const unsubscribe = store.subscribe(({ event, before, after }) => {
+    switch (event.type) {
+      case "boot-requested":
+        // A GET that leaves this server holding a job is answered with that job's bytes, and
+        // every such answer ends with exactly one download-ended.
+        if (event.download && heldBy(after, event.ip)) started++;
+        break;
+      case "download-progressed":
+        servedBytes += event.bytes;
+        break;
+      case "download-ended":
+        ended++;
+        break;
+      case "reported":
+        if (before !== after) reportsReceived++;
+        break;
+      case "issue-filed":
+        if (before !== after) issuesFiled++;
+        break;
+      case "filing-failed":
+        filingFailures++;
+        break;
+      case "booted":
+      case "tick":
+      case "restarted":
+        break;
+      default:
+        event satisfies never;
+    }
+  });
+  return {
+    values: () => ({ servedBytes, downloadsInFlight: Math.max(0, started - ended), reportsReceived, issuesFiled, filingFailures }),
+    stop: unsubscribe,
+  };
+}

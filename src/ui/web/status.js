@@ -1,0 +1,188 @@
+// The status page: the full status from /api/events on connect, then changed jobs as they
+// change. Rows are kept per job and updated in place, so nothing reloads and bars move smoothly.
+// Text goes in through textContent only: names, reasons and titles come from the network.
+"use strict";
+(() => {
+  const states = ["unassigned", "assigned", "downloading", "booting", "reported", "finished", "failed"];
+  const emoji = { unassigned: "⏳", assigned: "📌", downloading: "📥", booting: "⚡", reported: "📝", finished: "🏁", failed: "❌" };
+
+  /** name → job view, in queue order. */
+  const jobs = new Map();
+  let counts = {};
+  /** Server clock minus ours, so ages are right even when the two disagree. */
+  let skew = 0;
+
+  const $ = (selector) => document.querySelector(selector);
+  const el = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  function formatBytes(bytes) {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  }
+
+  function age(iso) {
+    if (!iso) return "";
+    const s = Math.max(0, Math.floor((Date.now() + skew - Date.parse(iso)) / 1000));
+    if (s < 60) return `${s}s ago`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s ago`;
+    return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
+  }
+
+  function setConnection(state, text) {
+    const node = $("#connection");
+    node.dataset.state = state;
+    node.textContent = text;
+  }
+
+  function renderCounts() {
+    const list = $("#counts");
+    list.replaceChildren(
+      ...states.map((state) => {
+        const item = el("li");
+        item.dataset.state = state;
+        item.dataset.count = String(counts[state] ?? 0);
+        item.append(`${emoji[state]} `, el("b", "", String(counts[state] ?? 0)), ` ${state}`);
+        return item;
+      }),
+    );
+  }
+
+  function renderRun(run) {
+    if (!run) return;
+    $("#run").textContent = `${run.version} · ${run.repository} release ${run.release}`;
+    document.title = `dispatch · ${run.repository} ${run.release}`;
+    const urls = $("#boot-urls");
+    urls.replaceChildren(...(run.bootUrls.length ? run.bootUrls.map((url) => el("code", "", url)) : ["…"]));
+  }
+
+  /** The detail cell: a moving bar while downloading, else what the state needs said. */
+  function renderDetail(cell, job) {
+    cell.replaceChildren();
+    switch (job.state) {
+      case "unassigned":
+        cell.textContent = "waiting for a server";
+        break;
+      case "assigned":
+        cell.textContent = "assigned, waiting for the download";
+        break;
+      case "downloading": {
+        if (job.downloaded) {
+          cell.textContent = "downloaded, waiting for beacon boot";
+          break;
+        }
+        const bytes = Math.min(job.bytes ?? 0, job.size);
+        const wrap = el("div", "progress");
+        const bar = el("progress");
+        bar.max = Math.max(job.size, 1);
+        bar.value = job.size === 0 ? 1 : bytes;
+        const pct = job.size === 0 ? 100 : Math.floor((bytes / job.size) * 100);
+        const fresh = job.seen && Date.now() + skew - Date.parse(job.seen) < 3000;
+        const rate = job.rate !== null && fresh ? ` · ${formatBytes(job.rate)}/s` : "";
+        wrap.append(bar, el("span", "figures", `${pct}% · ${formatBytes(bytes)} of ${formatBytes(job.size)}${rate}`));
+        cell.append(wrap);
+        break;
+      }
+      case "booting":
+        cell.textContent = "running, waiting for the report";
+        break;
+      case "reported":
+        cell.append(`filing “${job.title ?? ""}”`);
+        if (job.error) cell.append(el("div", "retry", `filing failed, retrying: ${job.error}`));
+        break;
+      case "finished": {
+        const url = job.issue?.url ?? "";
+        if (/^https?:\/\//.test(url)) {
+          const link = el("a", "", `#${job.issue.number}`);
+          link.href = url;
+          link.rel = "noopener";
+          cell.append(link, ` ${job.title ?? ""}`);
+        } else cell.textContent = "filed";
+        break;
+      }
+      case "failed":
+        cell.textContent = job.reason ?? "failed";
+        break;
+      default:
+        cell.textContent = job.state;
+    }
+  }
+
+  function renderRow(job) {
+    const tbody = $("#jobs tbody");
+    let row = tbody.querySelector(`tr[data-name="${CSS.escape(job.name)}"]`);
+    if (!row) {
+      row = el("tr");
+      row.dataset.name = job.name;
+      row.append(el("td", "state"), el("td", "name"), el("td", "ip"), el("td", "seen"), el("td", "num size"), el("td", "detail"));
+      tbody.append(row);
+    }
+    row.dataset.state = job.state;
+    const [state, name, ip, seen, size, detail] = row.children;
+    state.replaceChildren(el("span", "emoji", emoji[job.state] ?? "?"), el("span", "state-name", job.state));
+    state.title = job.state;
+    name.textContent = job.name;
+    ip.textContent = job.ip ?? "";
+    seen.textContent = age(job.seen);
+    size.textContent = formatBytes(job.size);
+    renderDetail(detail, job);
+  }
+
+  function renderAll() {
+    $("#jobs tbody").replaceChildren();
+    for (const job of jobs.values()) renderRow(job);
+    $("#empty").hidden = jobs.size > 0;
+    renderCounts();
+  }
+
+  function takeTime(now) {
+    if (now) skew = Date.parse(now) - Date.now();
+  }
+
+  function connect() {
+    const source = new EventSource("/api/events");
+    source.addEventListener("open", () => setConnection("live", "live"));
+    source.addEventListener("error", () => setConnection("reconnecting", "reconnecting…"));
+    source.addEventListener("status", (event) => {
+      const status = JSON.parse(event.data);
+      takeTime(status.now);
+      jobs.clear();
+      for (const job of status.jobs) jobs.set(job.name, job);
+      counts = status.counts;
+      renderRun(status.run);
+      renderAll();
+      setConnection("live", "live");
+    });
+    source.addEventListener("jobs", (event) => {
+      const change = JSON.parse(event.data);
+      takeTime(change.now);
+      for (const job of change.jobs) {
+        jobs.set(job.name, job);
+        renderRow(job);
+      }
+      counts = change.counts;
+      renderCounts();
+    });
+  }
+
+  // Ages move on between events, and a stalled download's speed goes stale.
+  setInterval(() => {
+    for (const job of jobs.values()) {
+      const row = document.querySelector(`tr[data-name="${CSS.escape(job.name)}"]`);
+      if (!row) continue;
+      row.querySelector("td.seen").textContent = age(job.seen);
+      if (job.state === "downloading") renderDetail(row.querySelector("td.detail"), job);
+    }
+  }, 1000);
+  connect();
+})();

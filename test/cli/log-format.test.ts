@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
+import { labServer } from "../support/lab.ts";
+import { efi } from "../support/workloads.ts";
+
+// The real CLI with its stdout in a pipe, as under a service manager or CI.
+const root = join(import.meta.dir, "../..");
+let gh: FakeGitHub;
+beforeAll(async () => {
+  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 10_000)] }] });
+});
+afterAll(async () => {
+  await gh?.stop();
+});
+
+/** Runs dispatch, waits for `until` in its output, then lets `act` drive it and stops it by pid. */
+async function runDispatch(extra: string[], act: (bootUrl: string, lines: () => string[]) => Promise<void>) {
+  const child = Bun.spawn(
+    ["bun", "src/main.ts", "-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns", ...extra],
+    { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, TERM: "xterm-256color", FORCE_COLOR: undefined } },
+  );
+  let out = "";
+  const pump = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
+  })();
+  const lines = () => out.split("\n").filter(Boolean);
+  try {
+    const deadline = Date.now() + 15_000;
+    let url: string | undefined;
+    while (!(url = /http:\/\/127\.0\.0\.1:\d+\/dispatch/.exec(out)?.[0])) {
+      if (Date.now() > deadline) throw new Error(`dispatch did not start:\n${out}`);
+      await Bun.sleep(50);
+    }
+    await act(url, lines);
+  } finally {
+    child.kill("SIGTERM");
+    const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "hung")]);
+    if (code === "hung") child.kill("SIGKILL");
+    await pump;
+  }
+  return { out, code: await child.exited, stderr: await new Response(child.stderr).text() };
+}
+
+async function until(check: () => boolean, what: string) {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+describe("log lines in a pipe", () => {
+  test("plain: one line per event, and never a terminal escape sequence", async () => {
+    const { out, code } = await runDispatch([], async (url, lines) => {
+      await labServer(url, "127.0.0.2").head();
+      await until(() => lines().some((l) => l.includes("📌 a.efi assigned to 127.0.0.2")), "the assigned line");
+    });
+    expect(code).toBe(0);
+    expect(out).not.toContain("\u001b");
+    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 📌 a\.efi assigned to 127\.0\.0\.2$/m);
+    expect(out).toMatch(/status page: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(out).toContain("stopping");
+  });
+
+  test("json: one object per line, with the job's facts", async () => {
+    const { out, code } = await runDispatch(["--log-format", "json"], async (url, lines) => {
+      await labServer(url, "127.0.0.2").head();
+      await until(() => lines().some((l) => l.includes('"state":"assigned"')), "the assigned line");
+    });
+    expect(code).toBe(0);
+    expect(out).not.toContain("\u001b");
+    const objects = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+    for (const o of objects) {
+      expect(new Date(o.time!).toISOString()).toBe(o.time!);
+      expect(["info", "warn"]).toContain(o.level!);
+      expect(typeof o.message).toBe("string");
+    }
+    expect(objects).toContainEqual(expect.objectContaining({ level: "info", job: "a.efi", state: "assigned", ip: "127.0.0.2", message: "📌 a.efi assigned to 127.0.0.2" }));
+    expect(out).not.toContain(gh.token);
+  });
+
+  test("an unknown format is a usage error; --help in a pipe has no colours", async () => {
+    const bad = Bun.spawnSync(["bun", "src/main.ts", "-o", "x", "-r", "y", "--log-format", "xml"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain('--log-format "xml" is not one of: plain, json');
+    const help = Bun.spawnSync(["bun", "src/main.ts", "--help"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    expect(help.stdout.toString()).toContain("--log-format");
+    expect(help.stdout.toString()).not.toContain("\u001b");
+  });
+});
