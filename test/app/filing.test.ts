@@ -1,29 +1,20 @@
-import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { bootOnce, report, status } from "../support/cycle.ts";
-import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
+import { type TestDispatch, dispatchPerTest, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 
 // Real servers and retries with waits of a second or more: more room than the 5 s default on a busy machine.
 setDefaultTimeout(20_000);
 
-let gh: FakeGitHub | undefined;
-let d: TestDispatch | undefined;
-afterEach(async () => {
-  await d?.stop();
-  await gh?.stop();
-  d = gh = undefined;
-});
+const lab = dispatchPerTest();
 
 /** A fake GitHub with `n` workloads and a dispatch that files quickly (tests only: write spacing and retry waits shortened). */
 async function setup(n = 1, options: { assignable?: string[]; milestones?: { title: string }[]; fileFailures?: boolean } = {}) {
   const assets = Array.from({ length: n }, (_, i) => efi(`w${i}.efi`, 2000 + i));
-  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets }], assignable: options.assignable, milestones: options.milestones });
-  d = await startTestDispatch(gh, { github: { writeSpacingMs: 5 }, retryDelayMs: () => 100, fileFailures: options.fileFailures });
-  return { gh, d };
+  return lab.start({ releases: [{ tag: "v1", assets }], assignable: options.assignable, milestones: options.milestones }, { github: { writeSpacingMs: 5 }, retryDelayMs: () => 100, fileFailures: options.fileFailures });
 }
 
 const jobState = async (d: TestDispatch, name = "w0.efi") => (await status(d.port)).find((j) => j.name === name)!;
@@ -62,12 +53,12 @@ describe("GitHub errors are retried until the issue is filed, once", () => {
     gh.faults.failNext.push({ route: "issue", status: 502, times: 3 });
     await bootOnce(d.url, "127.0.0.2");
     expect((await report(d.url, "127.0.0.2", { title: "t" })).status).toBe(200);
-    await until(() => d!.lines.some((l) => l.includes("filing the issue failed")), "a failure");
+    await until(() => d.lines.some((l) => l.includes("filing the issue failed")), "a failure");
     const failing = await jobState(d);
     expect(failing.state).toBe("reported");
     expect(failing.error).toContain("502");
     await until(() => gh.issues.length === 1, "the issue", 15_000);
-    await until(() => d!.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished");
+    await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished");
     expect(gh.issues).toHaveLength(1);
     expect((await jobState(d)).error).toBeNull();
   });
@@ -77,21 +68,20 @@ describe("GitHub errors are retried until the issue is filed, once", () => {
     gh.faults.failAfterCreate = { status: 502, times: 1 };
     await bootOnce(d.url, "127.0.0.2");
     await report(d.url, "127.0.0.2", { title: "t" });
-    await until(() => d!.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished", 15_000);
+    await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished", 15_000);
     expect(gh.issues).toHaveLength(1);
     expect((await jobState(d)).issue?.number).toBe(1);
     expect(gh.requests.some((r) => r.method === "GET" && r.path.startsWith(`/repos/${gh.owner}/${gh.repo}/issues?`))).toBe(true);
   });
 
   test("a timeout counts as an unknown outcome too: looked up before filing again", async () => {
-    gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("w0.efi", 2000)] }] });
-    d = await startTestDispatch(gh, { github: { writeSpacingMs: 5, timeoutMs: 300 }, retryDelayMs: () => 100 });
+    const { gh, d } = await lab.start({ releases: [{ tag: "v1", assets: [efi("w0.efi", 2000)] }] }, { github: { writeSpacingMs: 5, timeoutMs: 300 }, retryDelayMs: () => 100 });
     gh.faults.issueResponseDelayMs = 1500;
     await bootOnce(d.url, "127.0.0.2");
     await report(d.url, "127.0.0.2", { title: "t" });
-    await until(() => d!.lines.some((l) => l.includes("outcome unknown")), "the timeout");
+    await until(() => d.lines.some((l) => l.includes("outcome unknown")), "the timeout");
     delete gh.faults.issueResponseDelayMs;
-    await until(() => d!.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished", 15_000);
+    await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished", 15_000);
     expect(gh.issues).toHaveLength(1);
   });
 
@@ -101,7 +91,7 @@ describe("GitHub errors are retried until the issue is filed, once", () => {
     gh.faults.failNext.push({ route: "issue", status: 403, times: 1, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) } });
     await bootOnce(d.url, "127.0.0.2");
     await report(d.url, "127.0.0.2", { title: "t" });
-    await until(() => d!.lines.some((l) => l.includes("rate limit: waiting until")), "the rate limit");
+    await until(() => d.lines.some((l) => l.includes("rate limit: waiting until")), "the rate limit");
     expect((await jobState(d)).error).toContain(new Date(reset * 1000 + 1000).toISOString());
     await until(() => gh.issues.length === 1, "the issue", 15_000);
     // Not before the reset: a lower bound, so it cannot flake on a slow machine.
@@ -125,7 +115,7 @@ describe("GitHub errors are retried until the issue is filed, once", () => {
     await bootOnce(d.url, "127.0.0.2");
     gh.faults.down = true;
     await report(d.url, "127.0.0.2", { title: "t" });
-    await until(() => d!.lines.filter((l) => l.includes("filing the issue failed")).length >= 3, "three failures");
+    await until(() => d.lines.filter((l) => l.includes("filing the issue failed")).length >= 3, "three failures");
     expect((await jobState(d)).state).toBe("reported");
     gh.faults.down = false;
     await until(() => gh.issues.length === 1, "the issue", 15_000);
@@ -191,7 +181,7 @@ describe("--file-failures", () => {
     expect(issue.body).toContain("booted but never reported");
     expect(issue.body).toContain("Server: 127.0.0.2");
     expect(issue.body).toMatch(/- booting: \d{4}-/);
-    await until(() => d!.lines.some((l) => l.includes("failure filed")), "the log line");
+    await until(() => d.lines.some((l) => l.includes("failure filed")), "the log line");
     expect((await jobState(d)).issue?.number).toBe(1);
   });
 

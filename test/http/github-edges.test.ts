@@ -1,22 +1,13 @@
 // dispatch's side of GitHub: redirects it refuses to follow, milestones found across pages.
-import { afterEach, expect, test } from "bun:test";
-import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
+import { expect, test } from "bun:test";
+import { type TestDispatch, dispatchPerTest, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 
-let gh: FakeGitHub | undefined;
-let d: TestDispatch | undefined;
-afterEach(async () => {
-  await d?.stop();
-  await gh?.stop();
-  d = gh = undefined;
-});
+const lab = dispatchPerTest();
 
 async function setup(milestones?: { title: string; state?: "open" | "closed" }[]) {
-  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 2_000_000), efi("b.efi", 1000)] }], milestones });
-  d = await startTestDispatch(gh);
-  return { gh, d };
+  return lab.start({ releases: [{ tag: "v1", assets: [efi("a.efi", 2_000_000), efi("b.efi", 1000)] }], milestones });
 }
 const status = async (d: TestDispatch) =>
   ((await (await fetch(`http://127.0.0.1:${d.port}/api/status`)).json()) as { jobs: { name: string; state: string; ip: string | null }[] }).jobs;

@@ -1,7 +1,6 @@
-import { afterEach, expect, test, setDefaultTimeout } from "bun:test";
-import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
+import { expect, test, setDefaultTimeout } from "bun:test";
 import { bootOnce, status } from "../support/cycle.ts";
-import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
+import { type TestDispatch, dispatchPerTest, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 
@@ -10,18 +9,10 @@ setDefaultTimeout(20_000);
 
 // GitHub failing a download: the server sees it fail, the job goes back to the queue, the log says why.
 
-let gh: FakeGitHub | undefined;
-let d: TestDispatch | undefined;
-afterEach(async () => {
-  await d?.stop();
-  await gh?.stop();
-  d = gh = undefined;
-});
+const lab = dispatchPerTest();
 
 async function setup() {
-  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 300_000), efi("b.efi", 1000)] }] });
-  d = await startTestDispatch(gh);
-  return { gh, d };
+  return lab.start({ releases: [{ tag: "v1", assets: [efi("a.efi", 300_000), efi("b.efi", 1000)] }] });
 }
 
 const jobOf = async (d: TestDispatch, name: string) => (await status(d.port)).find((j) => j.name === name)!;

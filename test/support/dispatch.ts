@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { type Running, startDispatch } from "../../src/app/start.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
-import type { FakeGitHub } from "../fake-github/index.ts";
+import { afterEach } from "bun:test";
+import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fake-github/index.ts";
 
 export type TestDispatch = Running & { url: string; lines: string[]; warnings: string[] };
 
@@ -45,4 +46,25 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
   }
+}
+
+/**
+ * A fake GitHub and an in-process dispatch for each test of a file, both stopped after the test
+ * (also when it fails). Call at the top level of a test file; `start` inside a test.
+ */
+export function dispatchPerTest() {
+  let gh: FakeGitHub | undefined;
+  let d: TestDispatch | undefined;
+  afterEach(async () => {
+    await d?.stop();
+    await gh?.stop();
+    d = gh = undefined;
+  });
+  return {
+    async start(github: FakeGitHubOptions, overrides: Partial<DispatchConfig> = {}) {
+      gh = await startFakeGitHub(github);
+      d = await startTestDispatch(gh, overrides);
+      return { gh, d };
+    },
+  };
 }
