@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
+import { fakeGitHubFlags, startDispatchProcess } from "../support/dispatch-process.ts";
 import { labServer } from "../support/lab.ts";
 import { efi } from "../support/workloads.ts";
 
@@ -14,32 +15,23 @@ afterAll(async () => {
   await gh?.stop();
 });
 
-/** Runs dispatch, waits for `until` in its output, then lets `act` drive it and stops it by pid. */
+/** Runs dispatch with its output in a pipe, lets `act` drive it, then stops it by pid. */
 async function runDispatch(extra: string[], act: (bootUrl: string, lines: () => string[]) => Promise<void>) {
-  const child = Bun.spawn(
-    ["bun", "src/main.ts", "-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns", ...extra],
-    { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, TERM: "xterm-256color", FORCE_COLOR: undefined } },
-  );
-  let out = "";
-  const pump = (async () => {
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
-  })();
-  const lines = () => out.split("\n").filter(Boolean);
+  // A terminal type that supports colour, but no FORCE_COLOR: only the pipe should decide.
+  const env = Object.fromEntries(Object.entries({ ...process.env, TERM: "xterm-256color" }).filter(([k, v]) => k !== "FORCE_COLOR" && v !== undefined));
+  const d = await startDispatchProcess({ command: ["bun", "src/main.ts"], cwd: root, env: env as Record<string, string> }, [
+    ...fakeGitHubFlags(gh),
+    "--token",
+    gh.token,
+    ...extra,
+  ]);
+  let code: number;
   try {
-    const deadline = Date.now() + 15_000;
-    let url: string | undefined;
-    while (!(url = /http:\/\/127\.0\.0\.1:\d+\/dispatch/.exec(out)?.[0])) {
-      if (Date.now() > deadline) throw new Error(`dispatch did not start:\n${out}`);
-      await Bun.sleep(50);
-    }
-    await act(url, lines);
+    await act(d.url, () => d.lines.filter(Boolean));
   } finally {
-    child.kill("SIGTERM");
-    const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "hung")]);
-    if (code === "hung") child.kill("SIGKILL");
-    await pump;
+    code = await d.stop();
   }
-  return { out, code: await child.exited, stderr: await new Response(child.stderr).text() };
+  return { out: d.lines.join("\n"), code };
 }
 
 async function until(check: () => boolean, what: string) {

@@ -21,9 +21,11 @@ const problem = namespaceProblem(["ip", "unshare", "mount", "timeout", "curl", "
 if (problem) console.warn(`skipping the mDNS tests with Avahi in network namespaces: ${problem}`);
 
 // CI runs as root with the packages installed: there a skip would hide a broken setup.
-test.if(!!problem && !!process.env.CI)("CI can run the mDNS namespace tests", () => {
-  throw new Error(`the mDNS namespace tests cannot run in CI: ${problem}`);
-});
+if (problem && process.env.CI) {
+  test("CI can run the mDNS namespace tests", () => {
+    throw new Error(`the mDNS namespace tests cannot run in CI: ${problem}`);
+  });
+}
 
 describe.skipIf(!!problem)("mDNS, resolved by Avahi on the lab network", () => {
   let netns: Netns;

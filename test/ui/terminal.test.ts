@@ -46,7 +46,7 @@ beforeAll(async () => {
   socket = join(dir, "tmux.sock");
   const command = [
     "bun src/main.ts",
-    `-o ${gh.owner} -r ${gh.repo} -t v1 --api-url ${gh.apiUrl} --token ${gh.token} --bind 127.0.0.1:0 --no-mdns`,
+    `-o ${gh.owner} -r ${gh.repo} -t v1 --api-url ${gh.apiUrl} --token ${gh.token} --bind 127.0.0.1:0 --no-mdns --state ${join(dir, "state")}`,
     // Keeps the pane, and what dispatch left on it, after dispatch exits.
     "; echo EXIT=$?; sleep 60",
   ].join(" ");
