@@ -76,8 +76,10 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   // Replay: the same reducer folds the same events onto the same queue, so it decides the same way.
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
   // Only events that changed something: leaving out the others replays to the same state.
+  // Progress is left out too: it only counts bytes of downloads that a restart frees anyway,
+  // and at one event per download every 250 ms it would be most of the journal.
   const unjournal = store.subscribe(({ event, before, after }) => {
-    if (before !== after) opened.journal.append(event);
+    if (before !== after && event.type !== "download-progressed") opened.journal.append(event);
   });
   store.subscribe((change) => logEntries(change).forEach((entry) => out.info(entry.message, entry.fields)));
   if (opened.resumed) {
