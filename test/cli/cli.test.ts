@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
 import { version } from "../../src/version.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { cleanEnv, runCli, startCli } from "../support/run-cli.ts";
+import { runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
+import { until } from "../support/dispatch.ts";
 import { efi, iso, other } from "../support/workloads.ts";
 
 let gh: FakeGitHub;
@@ -22,39 +23,51 @@ afterAll(async () => {
   rmSync(bin, { recursive: true, force: true });
 });
 
+const root = new URL("../..", import.meta.url).pathname;
+/** `bun src/main.ts` with exactly this environment: no token and no GitHub CLI unless given. */
+const bunWith = (extra: Record<string, string> = {}) => ({
+  command: [process.execPath, "src/main.ts"],
+  cwd: root,
+  env: { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...extra },
+});
+async function runCli(args: string[], extra: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await runDispatch(bunWith(extra), args);
+  return { code, output: stdout + stderr };
+}
+
 const base = () => ["--owner", gh.owner, "--repo", gh.repo, "--tag", "example", "--api-url", gh.apiUrl, "--bind", "127.0.0.1:0", "--no-mdns"];
 
 describe("help and errors", () => {
   test("--help lists the options and examples, exit 0", async () => {
-    const { code, output } = await runCli(["--help"], cleanEnv());
+    const { code, output } = await runCli(["--help"]);
     expect(code).toBe(0);
     for (const word of ["--owner", "-o", "--repo", "--tag", "--token", "--bind", "--path", "--api-url", "--no-mdns", "Examples:"]) expect(output).toContain(word);
     expect(output).not.toContain("\x1b["); // a pipe gets no terminal escape codes
   });
 
   test("--version prints the version", async () => {
-    const { code, output } = await runCli(["--version"], cleanEnv());
+    const { code, output } = await runCli(["--version"]);
     expect(code).toBe(0);
     expect(output.trim()).toBe(version);
   });
 
   test("without a token: the four ways to authenticate, the permissions, exit non-zero", async () => {
-    const { code, output } = await runCli(base(), cleanEnv());
+    const { code, output } = await runCli(base());
     expect(code).not.toBe(0);
     for (const word of ["gh auth login", "--token", "GITHUB_TOKEN", "Contents", "Issues", "repo"]) expect(output).toContain(word);
   });
 
   test("a bad --bind says what it expects", async () => {
-    const { code, output } = await runCli([...base(), "--bind", "nonsense"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    const { code, output } = await runCli([...base(), "--bind", "nonsense"], { GITHUB_TOKEN: gh.token });
     expect(code).toBe(2);
     expect(output).toContain("0.0.0.0:8080");
   });
 
   test("an unknown tag says to check --tag; a wrong token says so; neither shows the token", async () => {
-    const missing = await runCli([...base(), "--tag", "nope"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    const missing = await runCli([...base(), "--tag", "nope"], { GITHUB_TOKEN: gh.token });
     expect(missing.code).toBe(1);
     expect(missing.output).toContain("--tag");
-    const wrong = await runCli(base(), cleanEnv({ GITHUB_TOKEN: "ghp_wrongtoken999" }));
+    const wrong = await runCli(base(), { GITHUB_TOKEN: "ghp_wrongtoken999" });
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain("401");
     expect(wrong.output).not.toContain("ghp_wrongtoken999");
@@ -66,34 +79,29 @@ describe("token sources", () => {
     const gh_ = join(bin, "gh");
     writeFileSync(gh_, `#!/bin/sh\n[ "$1 $2" = "auth token" ] && echo ${gh.token}\n`);
     chmodSync(gh_, 0o755);
-    const cli = startCli(base(), cleanEnv({ PATH: `${bin}:/usr/bin:/bin` }));
     try {
-      await cli.waitFor(/listening on 127\.0\.0\.1:\d+/);
-      expect(cli.output()).toContain("3 queued");
+      const d = await startDispatchProcess(bunWith({ PATH: `${bin}:/usr/bin:/bin` }), base());
+      expect(d.lines.join("\n")).toContain("3 queued");
+      expect(await d.stop()).toBe(0);
     } finally {
-      await cli.stop();
       rmSync(gh_);
     }
   });
 
   test("--token wins over the environment", async () => {
-    const cli = startCli([...base(), "--token", gh.token], cleanEnv({ GITHUB_TOKEN: "ghp_wrongtoken999" }));
-    try {
-      await cli.waitFor(/listening on/);
-    } finally {
-      await cli.stop();
-    }
+    const d = await startDispatchProcess(bunWith({ GITHUB_TOKEN: "ghp_wrongtoken999" }), [...base(), "--token", gh.token]);
+    expect(await d.stop()).toBe(0);
   });
 });
 
 describe("the quick start, driven with curl from several servers at once", () => {
   test("filters, two servers boot and report concurrently, issues filed, then poweroff.efi; SIGTERM exits 0", async () => {
-    const cli = startCli([...base(), "workload"], cleanEnv({ GITHUB_TOKEN: gh.token }));
+    const d = await startDispatchProcess(bunWith({ GITHUB_TOKEN: gh.token }), [...base(), "workload"]);
+    const output = () => d.lines.join("\n");
     try {
-      const port = (await cli.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1];
-      const url = `http://127.0.0.1:${port}/dispatch`;
-      expect(cli.output()).toContain("4 assets, 2 queued");
-      expect(cli.output()).not.toContain("other-3.iso");
+      const url = d.url;
+      expect(output()).toContain("4 assets, 2 queued");
+      expect(output()).not.toContain("other-3.iso");
 
       const curl = async (from: string, ...args: string[]) => {
         const p = Bun.spawn(["curl", "-sS", "--max-time", "10", "--interface", from, ...args, url], { stdout: "pipe", stderr: "pipe" });
@@ -116,8 +124,8 @@ describe("the quick start, driven with curl from several servers at once", () =>
       const sizes = await Promise.all([server("127.0.0.2"), server("127.0.0.3")]);
       expect(sizes.sort()).toEqual([4096, 8192]);
 
-      await cli.waitFor(/🏁 workload-1\.efi finished/, 20_000);
-      await cli.waitFor(/🏁 workload-2\.efi finished/, 20_000);
+      await until(() => output().includes("🏁 workload-1.efi finished"), "workload-1 finished", 20_000);
+      await until(() => output().includes("🏁 workload-2.efi finished"), "workload-2 finished", 20_000);
       const mine = gh.issues.filter((i) => i.title.startsWith("run on 127.0.0."));
       expect(mine.map((i) => i.title).sort()).toEqual(["run on 127.0.0.2", "run on 127.0.0.3"]);
       expect(mine.every((i) => i.milestone === 1 && i.labels.join() === "lab")).toBe(true);
@@ -125,12 +133,11 @@ describe("the quick start, driven with curl from several servers at once", () =>
       // Both servers come back: the queue is empty, so each gets poweroff.efi.
       for (const from of ["127.0.0.2", "127.0.0.3"]) expect((await curl(from)).out).toEqual(poweroffEfi);
 
-      const out = cli.output();
-      for (const emoji of ["📌", "📥", "⚡", "📝", "🏁", "🔌"]) expect(out).toContain(emoji);
-      expect(out).not.toContain(gh.token);
-      expect(await cli.stop()).toBe(0);
+      expect(await d.stop()).toBe(0);
+      for (const emoji of ["📌", "📥", "⚡", "📝", "🏁", "🔌"]) expect(output()).toContain(emoji);
+      expect(output()).not.toContain(gh.token);
     } finally {
-      await cli.stop();
+      await d.stop();
     }
   }, 60_000);
 });
