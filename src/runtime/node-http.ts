@@ -59,7 +59,7 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await Promise.race([once(outgoing, "drain"), once(outgoing, "close")]);
+      if (!outgoing.write(value)) await drained(outgoing);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
@@ -68,6 +68,24 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     // Break the connection: with Content-Length set, the client sees a short body as an error.
     outgoing.destroy();
   }
+}
+
+/**
+ * Resolves once the client has taken the buffered bytes, or is gone. Both listeners are removed
+ * either way: a download waits here once per chunk, and listeners left behind (as with
+ * `Promise.race` over two `once`) pile up by the thousand and slow every later write.
+ */
+function drained(outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (outgoing.destroyed) return resolve();
+    const done = () => {
+      outgoing.off("drain", done);
+      outgoing.off("close", done);
+      resolve();
+    };
+    outgoing.on("drain", done);
+    outgoing.on("close", done);
+  });
 }
 
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
