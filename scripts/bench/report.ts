@@ -65,6 +65,7 @@ export function table(r: BenchResults, machine: Machine): string {
     [`peak RSS, 1 client at ${r.slowOne.rate}B/s, ${size(r.slowOne.bytesEach)} (idle ${mib(r.slowOne.idle)})`, mib(r.slowOne.peak), "", ""],
     [`peak RSS, ${clients} clients at ${r.slowMany.rate}B/s, ${size(r.slowMany.bytesEach)} each`, mib(r.slowMany.peak), "", ""],
     [`peak RSS, 1 client at ${r.growthSmall.rate}B/s: ${size(r.growthSmall.bytesEach)} / ${size(r.growthBig.bytesEach)}`, `${mib(r.growthSmall.peak)} / ${mib(r.growthBig.peak)}`, "", ""],
+    [`HEAD p50 / p99, idle`, `${r.head.idleP50.toFixed(2)} / ${r.head.idleP99.toFixed(2)} ms`, "", ""],
     [`HEAD p50 / p99 / max, ${r.head.requests} requests, ${r.head.downloads} downloads running`, `${r.head.p50.toFixed(2)} / ${r.head.p99.toFixed(2)} / ${r.head.max.toFixed(1)} ms`, "", ""],
   ];
   const lines = [markdown(rows), "", markdown([["target", "goal", "measured", ""], ...checks(r).map((c) => [c.what, c.target, c.value, c.met ? "✅" : "❌"])])];

@@ -173,6 +173,9 @@ export type HeadResult = {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** The same from an idle dispatch, before the downloads start (a tenth as many requests). */
+  readonly idleP50: number;
+  readonly idleP99: number;
   /** Downloads still running when the last HEAD was answered (all of them, or the load was gone). */
   readonly downloadsRunningAtEnd: number;
   /** What the downloads moved meanwhile, in bytes per second. */
@@ -187,14 +190,15 @@ export type HeadResult = {
 export function headUnderLoad(rig: Rig, plan: BenchPlan["head"], log: (line: string) => void): Promise<HeadResult> {
   return withDispatch(rig, "head-", async (dispatch) => {
     const client = "127.40.1.1";
-    await headLatencies(dispatch.url, client, 1);
+    const idle = await headLatencies(dispatch.url, client, Math.ceil(plan.requests / 10));
     const running: RunningDownload[] = Array.from({ length: plan.downloads }, (_, i) =>
-      startDownload(dispatch.url, { from: `127.40.0.${i + 1}`, limitRate: plan.rate, expectBytes: plan.file.size }),
+      startDownload(dispatch.url, { from: `127.40.0.${i + 1}`, limitRate: plan.rate, expectBytes: plan.file.size, nice: true }),
     );
     let stillRunning = plan.downloads;
     for (const r of running) void r.done.finally(() => stillRunning--);
     try {
-      await Bun.sleep(1000);
+      // Past the first seconds, when 32 new streams start and the runtime compiles the hot path.
+      await Bun.sleep(2000);
       const bytesBefore = running.reduce((sum, r) => sum + r.written(), 0);
       const started = performance.now();
       const latencies = await headLatencies(dispatch.url, client, plan.requests);
@@ -206,6 +210,8 @@ export function headUnderLoad(rig: Rig, plan: BenchPlan["head"], log: (line: str
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
         max: Math.max(...latencies),
+        idleP50: quantile(idle, 0.5),
+        idleP99: quantile(idle, 0.99),
         downloadsRunningAtEnd: stillRunning,
         downloadSpeed: moved / seconds,
       };
