@@ -4,7 +4,7 @@
  * run it) against nginx serving real files with sendfile (the storage host), behind a stand-in
  * for GitHub's redirect; beside it nginx as a plain reverse proxy, and the storage host direct.
  *
- *   bun run bench            the full run (about 6 minutes), table on stdout, JSON in bench/results.json
+ *   bun run bench            the full run (about 8 minutes), table on stdout, JSON in bench/results.json
  *   bun run bench --quick    small sizes, for a smoke test
  *   bun run bench --out FILE write the JSON elsewhere
  */
@@ -30,6 +30,7 @@ const plans: Record<"full" | "quick", BenchPlan> = {
     // the storage host, so dispatch must hold the upstream back just the same.
     growth: { small: { name: "256m.bin", size: 256 * MiB }, big: { name: "4g.bin", size: 4 * GiB }, rate: "100M" },
     head: { file: { name: "4g.bin", size: 4 * GiB }, requests: 10_000, downloads: 32 },
+    headPaced: { file: { name: "4g.bin", size: 4 * GiB }, requests: 10_000, downloads: 32, rate: "10M" },
   },
   quick: {
     single: { file: { name: "16m.bin", size: 16 * MiB }, rounds: 1 },
@@ -37,6 +38,7 @@ const plans: Record<"full" | "quick", BenchPlan> = {
     slow: { file: { name: "4m.bin", size: 4 * MiB }, rate: "8M", clients: 4 },
     growth: { small: { name: "4m.bin", size: 4 * MiB }, big: { name: "16m.bin", size: 16 * MiB }, rate: "32M" },
     head: { file: { name: "16m.bin", size: 16 * MiB }, requests: 200, downloads: 4, rate: "2M" },
+    headPaced: { file: { name: "16m.bin", size: 16 * MiB }, requests: 200, downloads: 4, rate: "1M" },
   },
 };
 
@@ -73,10 +75,11 @@ try {
   log(`4/5 memory against asset size: ${plan.growth.small.size / MiB} MiB and ${plan.growth.big.size / MiB} MiB at ${plan.growth.rate}B/s`);
   const growthSmall = await slowClients(rig, "growsmall-", plan.growth.small, 1, plan.growth.rate, 32);
   const growthBig = await slowClients(rig, "growbig-", plan.growth.big, 1, plan.growth.rate, 33);
-  log(`5/5 HEAD latency: ${plan.head.requests} requests with ${plan.head.downloads} downloads running`);
+  log(`5/5 HEAD latency: ${plan.head.requests} requests with ${plan.head.downloads} downloads running, then with them at ${plan.headPaced.rate}B/s each`);
   const head = await headUnderLoad(rig, plan.head, log);
+  const headPaced = await headUnderLoad(rig, plan.headPaced, log);
 
-  const results: BenchResults = { single, multi, slowOne, slowMany, growthSmall, growthBig, head };
+  const results: BenchResults = { single, multi, slowOne, slowMany, growthSmall, growthBig, head, headPaced };
   const failures = [single, multi, slowOne, slowMany, growthSmall, growthBig].flatMap((r) => r.failures);
   console.log(table(results, machine));
   mkdirSync(dirname(out), { recursive: true });

@@ -15,8 +15,12 @@ export type BenchPlan = {
   /** The same slow download of a small and a big asset: memory must not follow the size. */
   readonly growth: { readonly small: BenchFile; readonly big: BenchFile; readonly rate: string };
   /** HEAD latency while `downloads` streams run (unthrottled unless `rate`). */
-  readonly head: { readonly file: BenchFile; readonly requests: number; readonly downloads: number; readonly rate?: string };
+  readonly head: HeadPlan;
+  /** The same with the downloads held to a firmware-like pace, so dispatch is not CPU-bound. */
+  readonly headPaced: HeadPlan;
 };
+
+export type HeadPlan = { readonly file: BenchFile; readonly requests: number; readonly downloads: number; readonly rate?: string };
 
 /** The release the API stand-in serves: each scenario's assets, found by dispatch's name filter. */
 export function planAssets(plan: BenchPlan): RigAsset[] {
@@ -170,6 +174,8 @@ export function slowClients(rig: Rig, filter: string, file: BenchFile, clients: 
 export type HeadResult = {
   readonly requests: number;
   readonly downloads: number;
+  /** curl's --limit-rate for each download, if any. */
+  readonly rate?: string;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -187,7 +193,7 @@ export type HeadResult = {
  * address holds one job (the first HEAD takes it) and every later HEAD is a retry of it:
  * the same work a firmware's repeated HEAD costs, without using up the queue.
  */
-export function headUnderLoad(rig: Rig, plan: BenchPlan["head"], log: (line: string) => void): Promise<HeadResult> {
+export function headUnderLoad(rig: Rig, plan: HeadPlan, log: (line: string) => void): Promise<HeadResult> {
   return withDispatch(rig, "head-", async (dispatch) => {
     const client = "127.40.1.1";
     const idle = await headLatencies(dispatch.url, client, Math.ceil(plan.requests / 10));
@@ -207,6 +213,7 @@ export function headUnderLoad(rig: Rig, plan: BenchPlan["head"], log: (line: str
       const result: HeadResult = {
         requests: latencies.length,
         downloads: plan.downloads,
+        rate: plan.rate,
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
         max: Math.max(...latencies),
