@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { version } from "../src/version.ts";
+import { stopAll } from "./bench/children.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { ensureNginx } from "./bench/nginx.ts";
 import { type BenchResults, checks, machineLine, table } from "./bench/report.ts";
@@ -61,7 +62,12 @@ const stopRig = async () => {
   await rig?.stop();
   rig = undefined;
 };
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopRig().then(() => process.exit(130)));
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    stopAll();
+    void stopRig().then(() => process.exit(130));
+  });
+}
 
 try {
   rig = await startRig(nginx, files, planAssets(plan));

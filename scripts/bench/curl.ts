@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { track } from "./children.ts";
 
 /** What one curl download reported (`-w`), plus whether it got every byte. */
 export type Download = {
@@ -33,7 +34,7 @@ export type RunningDownload = {
 };
 
 export function startDownload(url: string, options: DownloadOptions): RunningDownload {
-  const child = Bun.spawn(
+  const child = track(Bun.spawn(
     [
       ...(options.nice ? ["nice", "-n", "19"] : []),
       "curl",
@@ -49,7 +50,7 @@ export function startDownload(url: string, options: DownloadOptions): RunningDow
       url,
     ],
     { stdout: "pipe", stderr: "pipe" },
-  );
+  ));
   const done = (async (): Promise<Download> => {
     const [out] = await Promise.all([new Response(child.stdout).text(), child.exited]);
     const [status = 0, bytes = 0, seconds = 0, speed = 0] = out.trim().split(/\s+/).map(Number);

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ApiStub } from "./api-stub.ts";
+import { track } from "./children.ts";
 
 /** dispatch as the user runs it: its own process, so its memory is its own. */
 export type DispatchProcess = {
@@ -17,10 +18,10 @@ const root = join(import.meta.dir, "..", "..");
 
 /** Starts `bun src/main.ts` against the API stand-in, queueing the assets whose name contains `filter`. */
 export async function startDispatchProcess(api: ApiStub, filter: string): Promise<DispatchProcess> {
-  const child = Bun.spawn(
+  const child = track(Bun.spawn(
     [process.execPath, join(root, "src/main.ts"), "--owner", api.owner, "--repo", api.repo, "--tag", api.tag, "--api-url", api.url, "--token", api.token, "--bind", "127.0.0.1:0", "--no-mdns", filter],
     { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "" } },
-  );
+  ));
   const stop = async () => {
     child.kill("SIGTERM");
     const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);

@@ -1,22 +1,27 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { track } from "./children.ts";
 
 /** A running nginx, stopped by its own pid. */
 export type Nginx = { readonly url: string; readonly pid: number; stop(): Promise<void> };
 
 const candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"];
 
-/** The nginx binary; installs Debian's package when it is missing and we are root. */
+/**
+ * The nginx binary; installs Debian's nginx (and curl, the bench's client) when missing and
+ * we are root.
+ */
 export async function ensureNginx(log: (line: string) => void): Promise<string> {
   const found = candidates.find((path) => existsSync(path)) ?? Bun.which("nginx");
-  if (found) return found;
-  if (process.getuid?.() !== 0) throw new Error("nginx is not installed: run `apt-get install -y nginx` as root, or run the bench as root");
-  log("installing nginx from Debian (apt-get install nginx)");
+  const missing = [...(found ? [] : ["nginx"]), ...(Bun.which("curl") ? [] : ["curl"])];
+  if (missing.length === 0) return found!;
+  if (process.getuid?.() !== 0) throw new Error(`${missing.join(" and ")} not installed: run \`apt-get install -y ${missing.join(" ")}\` as root, or run the bench as root`);
+  log(`installing ${missing.join(" and ")} from Debian (apt-get install ${missing.join(" ")})`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   for (const command of [
     ["apt-get", "update", "-qq"],
-    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
+    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing],
   ]) {
     const child = Bun.spawn(command, { env, stdout: "ignore", stderr: "inherit" });
     if ((await child.exited) !== 0) throw new Error(`${command.join(" ")} failed`);
@@ -71,7 +76,7 @@ http {
 }
 `,
   );
-  const child = Bun.spawn([binary, "-p", dir, "-c", conf], { stdout: "ignore", stderr: "pipe" });
+  const child = track(Bun.spawn([binary, "-p", dir, "-c", conf], { stdout: "ignore", stderr: "pipe" }));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     child.kill("SIGTERM");
