@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the end-to-end tests use. Safe to run again; skips what is already there.
 set -euo pipefail
-packages=(curl binutils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux)
+packages=(curl binutils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux nginx)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

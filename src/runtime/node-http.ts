@@ -106,6 +106,7 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
 /** Waits until the client reads again; one that stops reading for `ms` is cut off. */
 function writeRoom(outgoing: ServerResponse, ms: number): Promise<void> {
   return new Promise((resolve) => {
+    if (outgoing.destroyed) return resolve();
     // Plain listeners, removed on every outcome: a long download waits here thousands of times.
     const done = () => {
       clearTimeout(timer);

@@ -1,0 +1,33 @@
+import { cpus, totalmem } from "node:os";
+
+export type Machine = {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly bun: string;
+  readonly curl: string;
+  readonly nginx: string;
+  /** 1-minute load average when the bench started: other work on a shared machine shows here. */
+  readonly load: number;
+};
+
+export async function describeMachine(nginxBinary: string): Promise<Machine> {
+  const first = async (command: string[], stream: "stdout" | "stderr" = "stdout") => {
+    const child = Bun.spawn(command, { stdout: "pipe", stderr: "pipe" });
+    const text = await new Response(child[stream]).text();
+    await child.exited;
+    return text.split("\n")[0]!.trim();
+  };
+  const loadavg = await Bun.file("/proc/loadavg").text().catch(() => "0");
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: await first(["uname", "-r"]),
+    bun: Bun.version,
+    curl: (await first(["curl", "--version"])).split(" ").slice(0, 2).join(" "),
+    nginx: (await first([nginxBinary, "-v"], "stderr")).replace(/^nginx version: nginx\//, ""),
+    load: Number(loadavg.split(" ")[0]),
+  };
+}

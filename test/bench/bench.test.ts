@@ -1,0 +1,64 @@
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// The bench's smoke test: `bun run bench --quick` end to end (nginx, the API stand-in, dispatch
+// as its own process, curl clients), checking that it produces every figure. No timing
+// assertions: this machine is shared, and the figures are for people to read.
+const root = join(import.meta.dir, "..", "..");
+const nginxThere = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].some(existsSync);
+const canRun = process.platform === "linux" && (nginxThere || process.getuid?.() === 0);
+if (!canRun) console.warn("bench smoke test skipped: needs Linux and nginx (scripts/setup-test-host.sh installs it as root)");
+
+const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const benchDirs = () => new Set(readdirSync("/tmp").filter((name) => name.startsWith("dispatch-bench-")));
+
+test.skipIf(!canRun)(
+  "bun run bench --quick measures every figure, writes them as JSON, and cleans up",
+  async () => {
+    const before = benchDirs();
+    const out = join(dir, "results.json");
+    const child = Bun.spawn([process.execPath, "scripts/bench.ts", "--quick", "--out", out], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    expect({ code: await child.exited, stderr: stderr.slice(-2000) }).toMatchObject({ code: 0 });
+
+    // The table names each measurement and the machine it ran on.
+    for (const row of ["1 stream of 16 MiB", "4 streams of 4 MiB at once", "peak RSS, 1 client", "HEAD p50 / p99", "machine:"]) {
+      expect(stdout).toContain(row);
+    }
+    const json = JSON.parse(readFileSync(out, "utf8"));
+    expect(json.mode).toBe("quick");
+    expect(json.failures).toEqual([]);
+    expect(json.machine.cpus).toBeGreaterThan(0);
+    const { single, multi, slowOne, slowMany, growthSmall, growthBig, head, headPaced } = json.results;
+    for (const result of [single, multi]) {
+      for (const path of ["dispatch", "nginx", "direct"]) {
+        expect(result.speed[path].length).toBeGreaterThan(0);
+        for (const speed of result.speed[path]) expect(speed).toBeGreaterThan(0);
+      }
+      expect(result.ratio.dispatch).toBeGreaterThan(0);
+      expect(result.ratio.nginx).toBeGreaterThan(0);
+    }
+    expect(slowMany.clients).toBe(4);
+    for (const memory of [slowOne, slowMany, growthSmall, growthBig]) {
+      // dispatch's own resident memory, read from /proc: more than nothing, less than the machine.
+      expect(memory.peak).toBeGreaterThan(10 * 2 ** 20);
+      expect(memory.peak).toBeGreaterThanOrEqual(memory.idle * 0.5);
+      expect(memory.failures).toEqual([]);
+    }
+    for (const h of [head, headPaced]) {
+      expect(h.requests).toBe(200);
+      expect(h.p99).toBeGreaterThanOrEqual(h.p50);
+      expect(h.downloadsRunningAtEnd).toBe(4);
+    }
+    expect(json.checks).toHaveLength(9);
+
+    // Its temporary files and servers are gone (the folder holds nginx's pid files and logs).
+    const left = [...benchDirs()].filter((name) => !before.has(name));
+    expect(left).toEqual([]);
+  },
+  180_000,
+);
