@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJournal } from "../../src/journal/parse.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type Cli, startCli } from "../support/cli.ts";
+import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
 import { bootOnce, report, status } from "../support/cycle.ts";
 import { until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
@@ -13,7 +13,7 @@ import { efi } from "../support/workloads.ts";
 // The real command line, killed with SIGKILL mid-run and started again on the same state folder.
 
 let gh: FakeGitHub | undefined;
-const clis: Cli[] = [];
+const clis: DispatchProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const cli of clis.splice(0)) await cli.kill("SIGKILL");
@@ -36,14 +36,20 @@ async function fakeGitHub(n: number) {
   return gh;
 }
 
+/** `bun src/main.ts` with this environment on top of the test's own. */
+const bunCli = (env: Record<string, string> = {}) => ({
+  command: ["bun", new URL("../../src/main.ts", import.meta.url).pathname],
+  env: { ...process.env, NO_COLOR: "1", ...env } as Record<string, string>,
+});
+
 async function dispatch(gh: FakeGitHub, state: string | undefined, extra: string[] = [], env: Record<string, string> = {}) {
   const args = ["-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns"];
-  const cli = await startCli([...args, ...(state ? ["--state", state] : []), ...extra], { env });
+  const cli = await startDispatchProcess(bunCli(env), [...args, ...(state ? ["--state", state] : []), ...extra]);
   clis.push(cli);
   return cli;
 }
 
-const stateOf = async (cli: Cli) => Object.fromEntries((await status(cli.port)).map((j) => [j.name, j]));
+const stateOf = async (cli: DispatchProcess) => Object.fromEntries((await status(cli.port)).map((j) => [j.name, j]));
 
 describe("SIGKILL mid-run, then start again on the same state", () => {
   test("finished stay finished, pending reports are filed, runs go on, in-flight downloads are free again", async () => {
@@ -125,7 +131,8 @@ describe("a journal from another run", () => {
     await bootOnce(first.url, "127.0.0.2");
     await first.kill("SIGKILL");
 
-    const filtered = await startCli(
+    const filtered = await startDispatchProcess(
+      bunCli(),
       ["-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state, "w1"],
       { waitListening: false },
     );

@@ -10,6 +10,12 @@ export type DispatchProcess = {
   readonly url: string;
   /** Everything it printed so far, stdout and stderr, one entry a line. */
   readonly lines: string[];
+  /** The exit code, once it has exited and its output is read. */
+  readonly exited: Promise<number>;
+  /** Waits (bounded) for a printed line containing `text`; throws if dispatch exits first. */
+  waitFor(text: string, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` (SIGKILL for a crash) and waits for the exit code. */
+  kill(signal: NodeJS.Signals): Promise<number>;
   /** SIGTERM, then waits for the exit (SIGKILL if it takes too long); the exit code. */
   stop(): Promise<number>;
 };
@@ -38,7 +44,11 @@ const listening = /listening on (\S+):(\d+);/;
  * Starts dispatch and waits for its "listening on HOST:PORT" line. The token goes in through the
  * environment, as users pass it. On any failure the process is killed before this throws.
  */
-export async function startDispatchProcess(launch: Launch, args: readonly string[], timeoutMs = 20_000): Promise<DispatchProcess> {
+export async function startDispatchProcess(
+  launch: Launch,
+  args: readonly string[],
+  { timeoutMs = 20_000, waitListening = true }: { timeoutMs?: number; waitListening?: boolean } = {},
+): Promise<DispatchProcess> {
   // Its journal goes to a state folder of its own (the default place, under XDG_STATE_HOME),
   // never into the user's real one; removed when it stops.
   const stateHome = mkdtempSync(join(tmpdir(), "dispatch-state-"));
@@ -72,33 +82,53 @@ export async function startDispatchProcess(launch: Launch, args: readonly string
   };
   const output = Promise.all([collect(child.stdout), collect(child.stderr)]);
 
+  // The state folder goes once the process is gone, however it ended.
+  const exited = child.exited.then(async (code) => {
+    await output;
+    rmSync(stateHome, { recursive: true, force: true });
+    return code;
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = (signal: NodeJS.Signals): Promise<number> => {
+    if (running()) child.kill(signal);
+    return exited;
+  };
   const stop = async (): Promise<number> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
     try {
-      const code = await child.exited;
-      await output;
-      return code;
+      return await kill("SIGTERM");
     } finally {
       clearTimeout(killer);
-      rmSync(stateHome, { recursive: true, force: true });
+    }
+  };
+  const waitFor = async (text: string, timeoutMs = 15_000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = lines.find((l) => l.includes(text));
+      if (line !== undefined) return line;
+      if (!running() || Date.now() > deadline) {
+        throw new Error(`dispatch ${running() ? "did not print" : "exited without printing"} "${text}":\n${lines.join("\n")}`);
+      }
+      await Bun.sleep(20);
     }
   };
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      portSeen,
-      child.exited.then((code) => Promise.reject(new Error(`dispatch exited with ${code} before listening`))),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("dispatch did not start listening in time")), timeoutMs))),
-    ]);
-  } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}:\n${lines.join("\n")}`);
-  } finally {
-    clearTimeout(timer);
+  if (waitListening) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        portSeen,
+        child.exited.then((code) => Promise.reject(new Error(`dispatch exited with ${code} before listening`))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("dispatch did not start listening in time")), timeoutMs))),
+      ]);
+    } catch (error) {
+      await stop();
+      throw new Error(`${(error as Error).message}:\n${lines.join("\n")}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
-  return { pid: child.pid, port: port!, url: `http://127.0.0.1:${port}/dispatch`, lines, stop };
+  return { pid: child.pid, port: port ?? 0, url: `http://127.0.0.1:${port ?? 0}/dispatch`, lines, exited, waitFor, kill, stop };
 }
 
 /** Runs dispatch to completion (for --help, --version and the like). */
