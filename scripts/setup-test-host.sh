@@ -9,6 +9,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
     exit 1
   fi
+  # The tests start their own Avahi, nginx and dnsmasq; the packages must not start system
+  # services (a system avahi-daemon would announce on the machine's real interfaces).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
