@@ -16,7 +16,7 @@ const event = (i: number): DispatchEvent => ({ type: "reported", at: i, ip: "192
 async function timed(name: string, body: (append: (e: DispatchEvent) => void, durable: () => Promise<void>) => Promise<void>): Promise<number> {
   const path = join(dir, `${name}.jsonl`);
   const file = await nodeFiles.openAppend(path);
-  const journal = journalWriter({ file, bytes: 0, truncate: (b) => nodeFiles.truncate(path, b), warn: console.warn });
+  const journal = journalWriter({ file, bytes: 0, truncate: (b) => nodeFiles.truncate(path, b), log: { info: console.log, warn: console.warn } });
   const t0 = performance.now();
   await body(journal.append, journal.durable);
   const ms = performance.now() - t0;

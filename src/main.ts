@@ -1,13 +1,12 @@
 #!/usr/bin/env bun
-import { defineCommand, renderUsage, runMain } from "citty";
+import { defineCommand, renderUsage, runCommand } from "citty";
 import { stripVTControlCharacters } from "node:util";
-import { type Running, startDispatch } from "./app/start.ts";
+import { runProcess } from "./app/process.ts";
+import { startDispatch } from "./app/run.ts";
 import { args, examples } from "./cli/args.ts";
-import { UsageError, resolveConfig } from "./cli/config.ts";
+import { resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
-import type { Output } from "./app/config.ts";
-import { parseLogFormat } from "./cli/log-format.ts";
-import { chooseOutput } from "./ui/output.ts";
+import { type Output, chooseOutput } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
@@ -21,53 +20,32 @@ const command = defineCommand({
   async run({ args: parsed, rawArgs }) {
     const runtime = await detectRuntime();
     let out: Output = plainOutput();
-    // Handlers go in before anything starts: a signal right after the "listening" line (a
-    // supervisor, a quick Ctrl-C) must still stop the run cleanly, not kill it. A signal while
-    // starting exits at once: nothing is serving yet.
-    let running: Running | undefined;
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      out.info("stopping");
-      await running?.stop();
-      runtime.exit(0);
-    };
-    runtime.onSignal("SIGINT", stop);
-    runtime.onSignal("SIGTERM", stop);
-    try {
-      out = chooseOutput(parseLogFormatArg(parsed["log-format"]), runtime, () => void stop());
-      const config = await resolveConfig(parsed, runtime, rawArgs);
-      running = await startDispatch(config, runtime, out);
-      if (parsed["exit-when-done"]) {
-        const run = running;
-        void run.settled.then(async ({ finished, failed }) => {
-          if (stopping) return;
-          stopping = true;
-          out.info(`done: ${finished} finished, ${failed} failed`);
-          await run.stop();
-          runtime.exit(failed > 0 ? 1 : 0);
-        });
-      }
-    } catch (error) {
-      console.error(`dispatch: ${(error as Error).message}`);
-      runtime.exit(error instanceof UsageError ? 2 : 1);
-    }
+    await runProcess(
+      async (quit) => {
+        out = chooseOutput(parsed["log-format"], runtime, quit);
+        return startDispatch(await resolveConfig(parsed, runtime, rawArgs), runtime, out);
+      },
+      { runtime, out: () => out, exitWhenDone: parsed["exit-when-done"] },
+    );
   },
 });
 
-function parseLogFormatArg(value: string | undefined) {
+const rawArgs = process.argv.slice(2);
+const runtime = await detectRuntime();
+// citty colours its messages unless NO_COLOR/CI is set; a pipe or a file gets plain text.
+const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
+
+if (rawArgs.some((arg) => arg === "--help" || arg === "-h")) {
+  console.log(plain(`${await renderUsage(command)}\n\n${examples}\n`));
+} else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+  console.log(version);
+} else {
   try {
-    return parseLogFormat(value);
+    await runCommand(command, { rawArgs });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // What citty refuses (a missing required flag, a value not among the choices) is a usage error.
+    if ((error as Error).name !== "CLIError") throw error;
+    console.error(plain(`dispatch: ${(error as Error).message}\nRun \`dispatch --help\` for the options and examples.`));
+    runtime.exit(2);
   }
 }
-
-await runMain(command, {
-  showUsage: async (cmd, parent) => {
-    const usage = `${await renderUsage(cmd, parent)}\n\n${examples}\n`;
-    // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-    console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
-  },
-});

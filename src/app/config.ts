@@ -1,8 +1,8 @@
-import type { BindAddress } from "../cli/bind.ts";
 import type { Timeouts } from "../core/job.ts";
 import type { FilingClientOptions } from "../github/client.ts";
 import type { ServeLimits } from "../runtime/types.ts";
-import type { StatusSource } from "../ui/status-source.ts";
+
+export type BindAddress = { readonly hostname: string; readonly port: number };
 
 /** Everything a run needs, resolved from the command line and environment. */
 export type DispatchConfig = {
@@ -30,16 +30,3 @@ export type DispatchConfig = {
   /** Not for the command line: the wait before filing retry number `attempt` when GitHub names no time. */
   readonly retryDelayMs?: (attempt: number) => number;
 };
-
-/**
- * Where log lines go. `info` is the normal stream; `warn` marks something the user should look
- * at. `fields` are the facts behind a line, for structured logs.
- */
-export type Output = {
-  info(line: string, fields?: LogFields): void;
-  warn(line: string, fields?: LogFields): void;
-  /** Shows the running queue live (the terminal view); returns how to stop showing it. */
-  follow?(status: StatusSource): () => void;
-};
-
-export type LogFields = Readonly<Record<string, string>>;

@@ -1,5 +1,4 @@
 import { networkInterfaces } from "node:os";
-import { urlHost } from "../cli/bind.ts";
 
 /**
  * The boot URLs to tell servers about. A wildcard bind is shown as one URL per interface
@@ -17,4 +16,9 @@ export function bootUrls(hostname: string, port: number, path: string): string[]
     }
   }
   return urls.length > 0 ? urls : [`http://${urlHost(hostname)}:${port}${path}`];
+}
+
+/** How to write the address in a URL: IPv6 literals go in brackets. */
+export function urlHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }

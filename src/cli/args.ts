@@ -1,4 +1,5 @@
 import type { ArgsDef } from "citty";
+import { logFormats } from "../ui/output.ts";
 
 /** The command line. Names and short forms match the earlier dispatch, which users already type. */
 export const args = {
@@ -23,7 +24,8 @@ export const args = {
   "file-failures": { type: "boolean", default: false, description: "File an issue for each failed job too" },
   "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
   "log-format": {
-    type: "string",
+    type: "enum",
+    options: [...logFormats],
     description: "Log lines instead of the live terminal view: plain, or json (one object per line); plain is the default when stdout is not a terminal",
     valueHint: "plain|json",
   },

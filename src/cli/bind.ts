@@ -1,4 +1,4 @@
-export type BindAddress = { readonly hostname: string; readonly port: number };
+import type { BindAddress } from "../app/config.ts";
 
 /**
  * `0.0.0.0:8080`, `[::]:8080`, `127.0.0.2:0`, or a bare port (`8080`, all IPv4 interfaces).
@@ -11,9 +11,4 @@ export function parseBind(value: string): BindAddress {
     throw new Error(`--bind "${value}" is not an address and port: use e.g. 0.0.0.0:8080, [::]:8080 or 192.0.2.1:8080`);
   }
   return { hostname: match[1] || match[2] || "0.0.0.0", port };
-}
-
-/** How to write the address in a URL: IPv6 literals go in brackets. */
-export function urlHost(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }

@@ -1,16 +1,12 @@
 import type { ParsedArgs } from "citty";
 import type { DispatchConfig } from "../app/config.ts";
+import { UsageError } from "../app/errors.ts";
 import { authHelp, resolveToken } from "../github/token.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { args } from "./args.ts";
 import { parseBind } from "./bind.ts";
 import { parseDuration } from "./duration.ts";
 import { repeatedValues } from "./repeated.ts";
-
-/** A problem with what the user typed: shown without a stack trace, exit status 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /** Turns parsed arguments and the environment into a run's configuration. */
 export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Runtime, rawArgs: readonly string[] = []): Promise<DispatchConfig> {

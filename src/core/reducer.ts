@@ -1,80 +1,118 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent } from "./events.ts";
 import type { DispatchState, Job, Phase, Time, Timeouts } from "./job.ts";
-import { canBoot, canReport, downloaded, heldBy } from "./selectors.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Report } from "./report.ts";
+import { canBoot, canReport, downloaded, heldBy, lastReportBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
+
+/** The state after an event, and what was decided about it for the edge that sent it. */
+export type Step = { readonly state: DispatchState; readonly outcome: Outcome };
+
+/** The state after an event (replay needs no outcome). */
+export function reduce(state: DispatchState, event: DispatchEvent): DispatchState {
+  return step(state, event).state;
+}
+
+const noted = (state: DispatchState): Step => ({ state, outcome: { kind: "noted" } });
 
 /**
  * The only place where a job changes state. Pure: no clock, no I/O; an event that does not
  * apply (a late download end, a report from a server with nothing booting) leaves the state
- * as it was, and the edge that sent it reads the outcome off the new state.
+ * as it was, and the outcome says so.
  */
-export function reduce(state: DispatchState, event: DispatchEvent): DispatchState {
+export function step(state: DispatchState, event: DispatchEvent): Step {
   switch (event.type) {
-    case "boot-requested":
-      return bootRequested(state, event.ip, event.download, event.at);
+    case "boot-requested": {
+      const next = bootRequested(state, event.ip, event.download, event.at);
+      const job = heldBy(next, event.ip);
+      return { state: next, outcome: job ? { kind: "serve", job } : { kind: "poweroff" } };
+    }
 
     case "download-progressed":
-      return updateJob(state, event.name, (job) =>
-        job.phase.state === "downloading" && job.phase.ip === event.ip
-          ? { ...job, phase: { ...job.phase, bytes: job.phase.bytes + event.bytes }, seen: event.at }
-          : job,
+      return noted(
+        updateJob(state, event.name, (job) =>
+          job.phase.state === "downloading" && job.phase.ip === event.ip
+            ? { ...job, phase: { ...job.phase, bytes: job.phase.bytes + event.bytes }, seen: event.at }
+            : job,
+        ),
       );
 
     case "download-ended":
-      return updateJob(state, event.name, (job) => {
-        if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
-        const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
-        const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
-        // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
-        // boot this, so the job goes back to the queue for whichever server asks next. A job
-        // the server already has whole is kept: the failure came after it needed anything.
-        if (event.error !== undefined && event.upstream && !downloaded(next)) return enter(job, { state: "unassigned" }, event.at);
-        return next;
-      });
+      return noted(
+        updateJob(state, event.name, (job) => {
+          if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
+          const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
+          const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+          // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
+          // boot this, so the job goes back to the queue for whichever server asks next. A job
+          // the server already has whole is kept: the failure came after it needed anything.
+          if (event.error !== undefined && event.upstream && !downloaded(next)) return enter(job, { state: "unassigned" }, event.at);
+          return next;
+        }),
+      );
 
     case "booted": {
       const job = heldBy(state, event.ip);
-      if (!job || !canBoot(job)) return state;
+      if (!job || !canBoot(job)) return { state, outcome: { kind: "not-mine" } };
       // A repeated `beacon boot` only counts as activity.
-      if (job.phase.state === "booting") return replaceJob(state, { ...job, seen: event.at });
-      return replaceJob(state, enter(job, { state: "booting", ip: event.ip }, event.at));
+      const next = job.phase.state === "booting" ? { ...job, seen: event.at } : enter(job, { state: "booting", ip: event.ip }, event.at);
+      return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
     }
 
-    case "reported": {
-      const job = heldBy(state, event.ip);
-      if (!job || !canReport(job)) return state;
-      return replaceJob(state, enter(job, { state: "reported", ip: event.ip, report: event.report }, event.at));
-    }
+    case "reported":
+      return reported(state, event.ip, event.report, event.at);
 
     case "issue-filed":
-      return updateJob(state, event.name, (job) => {
-        const phase = job.phase;
-        if (phase.state === "reported") return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue: event.issue }, event.at);
-        // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
-        if (phase.state === "failed" && !phase.issue) {
-          const { lastError: _, ...rest } = phase;
-          return { ...job, phase: { ...rest, issue: event.issue } };
-        }
-        return job;
-      });
+      return noted(
+        updateJob(state, event.name, (job) => {
+          const phase = job.phase;
+          if (phase.state === "reported") return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue: event.issue }, event.at);
+          // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
+          if (phase.state === "failed" && !phase.issue) {
+            const { lastError: _, ...rest } = phase;
+            return { ...job, phase: { ...rest, issue: event.issue } };
+          }
+          return job;
+        }),
+      );
 
     case "filing-failed":
-      return updateJob(state, event.name, (job) =>
-        job.phase.state === "reported" || (job.phase.state === "failed" && !job.phase.issue)
-          ? { ...job, phase: { ...job.phase, lastError: event.error } }
-          : job,
+      return noted(
+        updateJob(state, event.name, (job) =>
+          job.phase.state === "reported" || (job.phase.state === "failed" && !job.phase.issue)
+            ? { ...job, phase: { ...job.phase, lastError: event.error } }
+            : job,
+        ),
       );
 
     case "restarted":
-      return restarted(state, event.at, event.timeouts);
+      return noted(restarted(state, event.at, event.timeouts));
 
     case "tick":
-      return expire(state, event.at);
+      return noted(expire(state, event.at));
 
     default:
       return event satisfies never;
   }
+}
+
+/**
+ * A report belongs to the job its server is running. The same report sent again (beacon got
+ * no answer the first time) is recognised and taken again, changing nothing.
+ */
+function reported(state: DispatchState, ip: string, report: Report, at: Time): Step {
+  const job = heldBy(state, ip);
+  if (job && canReport(job)) {
+    const next = enter(job, { state: "reported", ip, report }, at);
+    return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
+  }
+  const last = lastReportBy(state, ip);
+  const phase = last?.phase;
+  if (last && (phase?.state === "reported" || phase?.state === "finished") && JSON.stringify(phase.report) === JSON.stringify(report)) {
+    return { state, outcome: { kind: "report-accepted", job: last, repeat: true } };
+  }
+  return { state, outcome: { kind: "not-mine" } };
 }
 
 function bootRequested(state: DispatchState, ip: string, download: boolean, at: Time): DispatchState {

@@ -24,10 +24,6 @@ export function canReport(job: Job | undefined): boolean {
   return job?.phase.state === "booting";
 }
 
-export function jobNamed(state: DispatchState, name: string): Job | undefined {
-  return state.jobs.find((job) => job.workload.name === name);
-}
-
 export function countByState(state: DispatchState): Record<JobState, number> {
   const counts: Record<JobState, number> = {
     unassigned: 0,

@@ -1,17 +1,18 @@
 import type { DispatchEvent } from "./events.ts";
 import type { DispatchState } from "./job.ts";
-import { reduce } from "./reducer.ts";
+import type { Outcome } from "./outcome.ts";
+import { type Step, step } from "./reducer.ts";
 
-export type Change = { readonly event: DispatchEvent; readonly before: DispatchState; readonly after: DispatchState };
+export type Change = { readonly event: DispatchEvent; readonly before: DispatchState; readonly after: DispatchState; readonly outcome: Outcome };
 export type Listener = (change: Change) => void;
 
 /**
  * Holds the current state and tells listeners (log, journal, filer, status stream) about
- * every event. Synchronous, so an edge that dispatches reads the outcome on the next line.
+ * every event. Synchronous: the edge that dispatches gets the reducer's decision back.
  */
 export type Store = {
   readonly state: DispatchState;
-  dispatch(event: DispatchEvent): DispatchState;
+  dispatch(event: DispatchEvent): Step;
   subscribe(listener: Listener): () => void;
 };
 
@@ -24,9 +25,10 @@ export function createStore(initial: DispatchState): Store {
     },
     dispatch(event) {
       const before = state;
-      state = reduce(before, event);
-      for (const listener of listeners) listener({ event, before, after: state });
-      return state;
+      const result = step(before, event);
+      state = result.state;
+      for (const listener of listeners) listener({ event, before, after: state, outcome: result.outcome });
+      return result;
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -1,5 +1,6 @@
 import Bottleneck from "bottleneck";
 import { Octokit } from "octokit";
+import type { Log } from "../core/log.ts";
 
 export type GitHubConfig = {
   readonly apiUrl: string;
@@ -11,13 +12,12 @@ export type GitHubConfig = {
 
 type RequestInfo = { readonly method: string; readonly url: string };
 
-export type Warn = (message: string) => void;
-
 /**
  * An Octokit with retries and rate-limit throttling (both built into the `octokit` package).
- * Its own logging goes through `warn`, so nothing reaches the terminal unformatted.
+ * Its own logging goes through `log`, so nothing reaches the terminal unformatted.
  */
-export function createOctokit(config: GitHubConfig, warn: Warn): Octokit {
+export function createOctokit(config: GitHubConfig, log: Log): Octokit {
+  const warn = (line: string) => log.warn(line);
   return new Octokit({
     auth: config.token,
     baseUrl: config.apiUrl.replace(/\/+$/, ""),
@@ -54,7 +54,8 @@ export type FilingClientOptions = {
  * status. The filer retries instead, looks for the issue first when an attempt's outcome is
  * unknown, and waits for the reset time GitHub names. The throttle's spacing of writes stays.
  */
-export function createFilingOctokit(config: GitHubConfig, warn: Warn, options: FilingClientOptions = {}): Octokit {
+export function createFilingOctokit(config: GitHubConfig, log: Log, options: FilingClientOptions = {}): Octokit {
+  const warn = (line: string) => log.warn(line);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const spacing = options.writeSpacingMs;
   const groups =

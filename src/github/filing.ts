@@ -1,16 +1,8 @@
 import type { Octokit } from "octokit";
+import type { FilingFailure } from "../core/filing.ts";
 import type { FiledIssue } from "../core/job.ts";
 import { explainGitHubError } from "./errors.ts";
 import { milestoneNumber } from "./issues.ts";
-
-/** What a failed attempt to file says about the next one. */
-export type FilingFailure = {
-  /** The issue may exist although the attempt failed (timeout, connection lost, 5xx): look before filing again. */
-  readonly uncertain: boolean;
-  /** GitHub named when to come back (rate limits); otherwise the filer's backoff decides. */
-  readonly retryAt?: number;
-  readonly message: string;
-};
 
 type ErrorLike = { status?: number; message?: string; response?: { headers?: Record<string, string | undefined>; data?: unknown } };
 

@@ -1,13 +1,10 @@
 import { Hono } from "hono";
-import { countEvents } from "../metrics/counters.ts";
-import { createStatusSource } from "../ui/status-source.ts";
-import { version } from "../version.ts";
 import { type BeaconDeps, bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
 import { type BootDeps, bootHandler } from "./boot.ts";
 import type { AppEnv } from "./client-ip.ts";
 import { type StatusRouteDeps, statusRoutes } from "./status-routes.ts";
 
-export type AppDeps = BootDeps & BeaconDeps & { readonly path: string } & Partial<StatusRouteDeps>;
+export type AppDeps = BootDeps & BeaconDeps & StatusRouteDeps & { readonly path: string };
 
 const bootMethods = ["HEAD", "GET", "POST", "PUT"] as const;
 
@@ -25,10 +22,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.put(deps.path, reportLimit, reportBeacon(deps));
   app.all(deps.path, (c) => c.text(`method ${c.req.method} not allowed on ${deps.path}\n`, 405, { allow: bootMethods.join(", ") }));
 
-  // The page, /api/status, /api/events and /metrics. Without a status source or counters
-  // (some tests), the app makes its own from the store.
-  const status = deps.status ?? createStatusSource(deps.store, { repository: "", release: "", version }, deps.now);
-  app.route("/", statusRoutes({ ...deps, status, counters: deps.counters ?? countEvents(deps.store) }));
+  // The page, /api/status, /api/events and /metrics.
+  app.route("/", statusRoutes(deps));
 
   app.notFound((c) => c.text(`no such path: ${c.req.path} (workloads boot from ${deps.path})\n`, 404));
   app.onError((error, c) => {

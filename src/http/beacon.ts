@@ -1,8 +1,5 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { Job } from "../core/job.ts";
-import type { Report } from "../core/report.ts";
-import { canReport, heldBy, lastReportBy } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
 import { maxReportBytes, parseReport } from "./report-schema.ts";
@@ -30,8 +27,9 @@ function notMine(c: Context<AppEnv>, ip: string, what: string): Response {
 export function bootBeacon(deps: BeaconDeps) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const ip = clientIp(c);
-    const job = heldBy(deps.store.dispatch({ type: "booted", at: deps.now(), ip }), ip);
-    if (job?.phase.state !== "booting") return notMine(c, ip, "downloaded");
+    const { outcome } = deps.store.dispatch({ type: "booted", at: deps.now(), ip });
+    if (outcome.kind !== "booted") return notMine(c, ip, "downloaded");
+    const job = outcome.job;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch could not record the boot of ${job.workload.name}: ${unsaved}; send it again\n`, 503);
     return c.text(`booting ${job.workload.name}\n`, 200);
@@ -57,17 +55,9 @@ export function reportBeacon(deps: BeaconDeps) {
     const parsed = parseReport(json);
     if (!parsed.ok) return c.text(`report rejected: ${parsed.message}\n`, 400);
 
-    const job = heldBy(deps.store.state, ip);
-    let name: string;
-    if (canReport(job)) {
-      deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
-      name = job!.workload.name;
-    } else {
-      // The same report again (its answer was lost on the way): recognised, not refused.
-      const last = lastReportBy(deps.store.state, ip);
-      if (!last || !sameReport(last, parsed.report)) return notMine(c, ip, "booted");
-      name = last.workload.name;
-    }
+    const { outcome } = deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
+    if (outcome.kind !== "report-accepted") return notMine(c, ip, "booted");
+    const name = outcome.job.workload.name;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
     return c.text(`report for ${name} accepted\n`, 200);
@@ -82,9 +72,4 @@ async function saved(deps: BeaconDeps): Promise<string | undefined> {
   } catch (error) {
     return (error as Error).message;
   }
-}
-
-function sameReport(job: Job, report: Report): boolean {
-  const phase = job.phase;
-  return (phase.state === "reported" || phase.state === "finished") && JSON.stringify(phase.report) === JSON.stringify(report);
 }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
+import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
-import { heldBy } from "../core/selectors.ts";
 import type { Workload } from "../core/workload.ts";
 import { serveBytes } from "./bytes.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
@@ -13,7 +13,7 @@ export type BootDeps = {
   /** Opens the workload's bytes upstream (GitHub), forwarding a validated single range. */
   readonly openAsset: (workload: Workload, range: string | undefined, signal: AbortSignal) => Promise<Response>;
   readonly poweroff: Uint8Array<ArrayBuffer>;
-  readonly log: { info(line: string): void; warn(line: string): void };
+  readonly log: Log;
 };
 
 const progressEveryMs = 250;
@@ -27,13 +27,13 @@ export function bootHandler(deps: BootDeps) {
     const ip = clientIp(c);
     const method = c.req.method;
     const download = method === "GET";
-    const state = deps.store.dispatch({ type: "boot-requested", at: deps.now(), ip, download });
-    const job = heldBy(state, ip);
-    if (!job) {
+    const { outcome } = deps.store.dispatch({ type: "boot-requested", at: deps.now(), ip, download });
+    if (outcome.kind !== "serve") {
       if (download) deps.log.info(`🔌 ${ip} gets poweroff.efi: nothing left in the queue for it`);
       return serveBytes(deps.poweroff, "application/efi", method, c.req.header("range"));
     }
 
+    const job = outcome.job;
     const { size, bootType, name } = job.workload;
     const headers = new Headers({ "content-type": bootType, "accept-ranges": "bytes" });
     if (!download) {

@@ -3,13 +3,14 @@ import { streamSSE } from "hono/streaming";
 import { countByState } from "../core/selectors.ts";
 import type { Counters } from "../metrics/counters.ts";
 import { metricsContentType, metricsText } from "../metrics/exposition.ts";
-import type { StatusSource } from "../ui/status-source.ts";
+import type { StatusSource } from "../status/source.ts";
 import { webAssets } from "../ui/web/assets.ts";
 import type { AppEnv } from "./client-ip.ts";
-import { type StatusFeed, createStatusFeed } from "./status-feed.ts";
+import type { StatusFeed } from "./status-feed.ts";
 
 export type StatusRouteDeps = {
   readonly status: StatusSource;
+  readonly feed: StatusFeed;
   readonly counters: Counters;
   /** Least time between two updates to one watcher: changes in between are merged. */
   readonly eventEveryMs?: number;
@@ -31,8 +32,7 @@ const pageSecurity = {
  */
 export function statusRoutes(deps: StatusRouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { status, counters } = deps;
-  const feed = createStatusFeed(status.store);
+  const { status, counters, feed } = deps;
 
   for (const [path, asset] of Object.entries(webAssets)) {
     app.get(path, (c) => c.body(asset.body, 200, { "content-type": asset.type, ...pageSecurity }));

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { DispatchEvent } from "../core/events.ts";
+import type { Log } from "../core/log.ts";
 import type { Timeouts } from "../core/job.ts";
 import type { Workload } from "../core/workload.ts";
 import type { Files } from "../runtime/types.ts";
@@ -9,8 +10,8 @@ import { type Journal, journalWriter } from "./writer.ts";
 
 /** What this run is: a journal is only resumed by the same run. */
 export type RunIdentity = {
-  readonly owner: string;
-  readonly repo: string;
+  /** owner/repo */
+  readonly repository: string;
   readonly release: string;
   readonly filters: readonly string[];
   readonly workloads: readonly Workload[];
@@ -35,8 +36,7 @@ export type OpenOptions = {
   /** Start over: the old journal is renamed aside, never deleted. */
   readonly fresh: boolean;
   readonly now: () => number;
-  readonly info: (line: string) => void;
-  readonly warn: (line: string) => void;
+  readonly log: Log;
 };
 
 /** A journal that must not be resumed by this run; the message says what to do instead. */
@@ -55,7 +55,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
   if (text !== undefined && options.fresh) {
     const aside = join(dir, `journal.${stamp(options.now())}.jsonl`);
     await files.rename(path, aside);
-    options.info(`--fresh: starting over; the previous journal is kept as ${aside}`);
+    options.log.info(`--fresh: starting over; the previous journal is kept as ${aside}`);
     text = undefined;
   }
 
@@ -63,7 +63,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
   const parsed = text === undefined ? ({ kind: "empty" } as const) : parseJournal(text);
   switch (parsed.kind) {
     case "empty": {
-      if (parsed.damaged) options.warn(`${path} held only a damaged header ${parsed.damaged} (cut while being written): starting a new journal`);
+      if (parsed.damaged) options.log.warn(`${path} held only a damaged header ${parsed.damaged} (cut while being written): starting a new journal`);
       await files.writeDurably(path, headerLine(header));
       const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
       return { journal: await writer(options, path, bytes), path, events: [], timeouts: run.timeouts, resumed: false };
@@ -82,7 +82,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
         );
       }
       if (parsed.damagedTail !== undefined) {
-        options.warn(`the last line of ${path} was cut while being written (power loss?): dropping ${parsed.damagedTail}; no answer depended on it`);
+        options.log.warn(`the last line of ${path} was cut while being written (power loss?): dropping ${parsed.damagedTail}; no answer depended on it`);
         await files.truncate(path, parsed.goodBytes);
       }
       if (parsed.missingNewline) await journalNewline(options, path);
@@ -96,7 +96,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
 
 async function writer(options: OpenOptions, path: string, bytes: number): Promise<Journal> {
   const file = await options.files.openAppend(path);
-  return journalWriter({ file, bytes, truncate: (n) => options.files.truncate(path, n), warn: options.warn });
+  return journalWriter({ file, bytes, truncate: (n) => options.files.truncate(path, n), log: options.log });
 }
 
 /** The last line was whole but its newline was lost: finish it, so the next line starts clean. */
@@ -114,7 +114,7 @@ function headerOf(run: RunIdentity, now: number): JournalHeader {
   return {
     journal: "dispatch",
     version: 1,
-    repository: `${run.owner}/${run.repo}`,
+    repository: run.repository,
     release: run.release,
     filters: [...run.filters],
     workloads: run.workloads.map(({ name, size, bootType }) => ({ name, size, bootType })),

@@ -1,4 +1,5 @@
 import type { DispatchEvent } from "../core/events.ts";
+import type { Log } from "../core/log.ts";
 import type { AppendFile } from "../runtime/types.ts";
 import { eventLine } from "./format.ts";
 
@@ -17,7 +18,7 @@ export type WriterDeps = {
   readonly truncate: (bytes: number) => Promise<void>;
   /** File length so far. */
   readonly bytes: number;
-  readonly warn: (line: string) => void;
+  readonly log: Log;
 };
 
 type Waiter = { readonly upTo: number; resolve(): void; reject(error: Error): void };
@@ -46,7 +47,7 @@ export function journalWriter(deps: WriterDeps): Journal {
 
   const fail = (error: unknown) => {
     const message = (error as Error).message ?? String(error);
-    if (message !== lastError) deps.warn(`cannot write the journal: ${message}; answers that need it fail until it works again`);
+    if (message !== lastError) deps.log.warn(`cannot write the journal: ${message}; answers that need it fail until it works again`);
     lastError = message;
     const failed = waiters;
     waiters = [];
@@ -79,7 +80,7 @@ export function journalWriter(deps: WriterDeps): Journal {
           return fail(error);
         }
         synced = target;
-        if (lastError) deps.warn("the journal is written again");
+        if (lastError) deps.log.warn("the journal is written again");
         lastError = undefined;
         settle();
         continue;

@@ -1,3 +1,4 @@
+import type { Log } from "../core/log.ts";
 import ciao from "@homebridge/ciao";
 import type { AnnounceTarget } from "./interfaces.ts";
 import { serviceType } from "./service.ts";
@@ -12,7 +13,7 @@ export type AnnounceOptions = {
   readonly port: number;
   readonly txt: Record<string, string>;
   readonly target: AnnounceTarget;
-  readonly log: { info(line: string): void; warn(line: string): void };
+  readonly log: Log;
 };
 
 /** A goodbye that cannot be sent must not hold up shutdown. */

@@ -1,3 +1,4 @@
+import type { Log } from "../core/log.ts";
 import { networkInterfaces } from "node:os";
 import { type Announcement, announce } from "./announce.ts";
 import { announceTarget } from "./interfaces.ts";
@@ -12,7 +13,7 @@ export type MdnsOptions = {
   readonly path: string;
   readonly version: string;
   readonly description: string;
-  readonly log: { info(line: string): void; warn(line: string): void };
+  readonly log: Log;
 };
 
 /**

@@ -1,4 +1,3 @@
-import { heldBy } from "../core/selectors.ts";
 import type { Store } from "../core/store.ts";
 
 export type CounterValues = {
@@ -25,12 +24,12 @@ export function countEvents(store: Store): Counters {
   let reportsReceived = 0;
   let issuesFiled = 0;
   let filingFailures = 0;
-  const unsubscribe = store.subscribe(({ event, before, after }) => {
+  const unsubscribe = store.subscribe(({ event, before, after, outcome }) => {
     switch (event.type) {
       case "boot-requested":
         // A GET that leaves this server holding a job is answered with that job's bytes, and
         // every such answer ends with exactly one download-ended.
-        if (event.download && heldBy(after, event.ip)) started++;
+        if (event.download && outcome.kind === "serve") started++;
         break;
       case "download-progressed":
         servedBytes += event.bytes;
@@ -39,7 +38,7 @@ export function countEvents(store: Store): Counters {
         ended++;
         break;
       case "reported":
-        if (before !== after) reportsReceived++;
+        if (outcome.kind === "report-accepted" && !outcome.repeat) reportsReceived++;
         break;
       case "issue-filed":
         if (before !== after) issuesFiled++;

@@ -1,4 +1,5 @@
-import type { LogFields, Output } from "../app/config.ts";
+import type { LogFields } from "../core/log.ts";
+import type { Output } from "./output.ts";
 
 /**
  * One JSON object per line, for log collectors: `time`, `level`, `message`, and the job's

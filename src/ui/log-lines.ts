@@ -1,8 +1,8 @@
 import { formatDuration } from "../core/duration.ts";
 import type { Job, JobState } from "../core/job.ts";
 import type { Change } from "../core/store.ts";
-import { formatBytes } from "./bytes.ts";
-import { stateEmoji } from "./emoji.ts";
+import { formatBytes } from "../status/bytes.ts";
+import { stateEmoji } from "../status/wording.ts";
 
 /** A log line with the facts behind it, for log collectors (`--log-format json`). */
 export type LogEntry = {

@@ -1,4 +1,4 @@
-import type { Output } from "../app/config.ts";
+import type { Output } from "./output.ts";
 
 /** Log lines for pipes, services and CI: a timestamp, then the message; no terminal codes. */
 export function plainOutput(write: (line: string) => void = console.log): Output {

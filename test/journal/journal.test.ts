@@ -21,14 +21,13 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 const workload = (name: string): Workload => ({ name, size: 1000, bootType: "application/efi", source: `https://api.example/${name}` });
 const run: RunIdentity = {
-  owner: "o",
-  repo: "r",
+  repository: "o/r",
   release: "v1",
   filters: ["a", "b"],
   workloads: [workload("a.efi"), workload("b.efi")],
   timeouts: { downloadMs: 300_000, runMs: 3_600_000 },
 };
-const quiet = { info: () => {}, warn: () => {} };
+const quiet = { log: { info: () => {}, warn: () => {} } };
 const open = (dir: string, overrides: Partial<Parameters<typeof openJournal>[0]> = {}) =>
   openJournal({ files: nodeFiles, dir, run, fresh: false, now: () => Date.UTC(2026, 0, 1), ...quiet, ...overrides });
 const events: DispatchEvent[] = [
@@ -73,7 +72,7 @@ describe("damage", () => {
     const path = await written(dir);
     appendFileSync(path, '{"type":"issue-filed","at":5,"na');
     const warnings: string[] = [];
-    const opened = await open(dir, { warn: (l) => warnings.push(l) });
+    const opened = await open(dir, { log: { info: () => {}, warn: (l) => void warnings.push(l) } });
     expect(opened.events).toEqual(events);
     expect(warnings.join("\n")).toContain("was cut while being written");
     opened.journal.append({ type: "tick", at: 9 });
@@ -128,7 +127,7 @@ describe("damage", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "journal.jsonl"), '{"journal":"disp');
     const warnings: string[] = [];
-    const opened = await open(dir, { warn: (l) => warnings.push(l) });
+    const opened = await open(dir, { log: { info: () => {}, warn: (l) => void warnings.push(l) } });
     expect(opened.resumed).toBe(false);
     expect(warnings.join()).toContain("damaged header");
     await opened.journal.close();
@@ -146,7 +145,7 @@ describe("another run's journal", () => {
   };
   test("another release", () => refused({ release: "v2" }, "it is for release v1, this run is for release v2"));
   test("another filter", () => refused({ filters: ["a"] }, 'it was started with "a" "b", this run with "a"'));
-  test("another repository", () => refused({ repo: "other" }, "it is for o/r"));
+  test("another repository", () => refused({ repository: "o/other" }, "it is for o/r"));
   test("changed workloads", () => refused({ workloads: [workload("a.efi"), workload("c.efi")] }, "new in the release: c.efi"));
 
   test("the same filters in another order are the same run", async () => {
@@ -163,7 +162,7 @@ test("--fresh keeps the old journal aside and starts a new one", async () => {
   const path = await written(dir);
   const before = readFileSync(path, "utf8");
   const infos: string[] = [];
-  const opened = await open(dir, { fresh: true, run: { ...run, release: "v2" }, info: (l) => infos.push(l) });
+  const opened = await open(dir, { fresh: true, run: { ...run, release: "v2" }, log: { info: (l) => void infos.push(l), warn: () => {} } });
   expect(opened.events).toEqual([]);
   await opened.journal.close();
   const aside = readdirSync(dir).filter((f) => f !== "journal.jsonl");
@@ -210,7 +209,7 @@ describe("the writer", () => {
 
   test("durable resolves only after a sync that covers every event appended before it", async () => {
     const file = recordingFile();
-    const journal = journalWriter({ file, bytes: 0, truncate: async () => {}, warn: () => {} });
+    const journal = journalWriter({ file, bytes: 0, truncate: async () => {}, log: { info: () => {}, warn: () => {} } });
     for (const e of events) journal.append(e);
     await journal.durable();
     expect(file.log.at(-1)).toBe("sync");
@@ -220,7 +219,7 @@ describe("the writer", () => {
 
   test("events nobody waits for are written but not synced one by one", async () => {
     const file = recordingFile();
-    const journal = journalWriter({ file, bytes: 0, truncate: async () => {}, warn: () => {} });
+    const journal = journalWriter({ file, bytes: 0, truncate: async () => {}, log: { info: () => {}, warn: () => {} } });
     for (let i = 0; i < 50; i++) journal.append({ type: "tick", at: i });
     await Bun.sleep(50);
     expect(file.log.filter((l) => l === "sync")).toHaveLength(0);
@@ -233,7 +232,7 @@ describe("the writer", () => {
   test("a failed write rejects the waiters, leaves no torn line, and the events are written on the next try", async () => {
     const file = recordingFile();
     const warnings: string[] = [];
-    const journal = journalWriter({ file, bytes: 0, truncate: async (n) => file.cut(n), warn: (l) => warnings.push(l) });
+    const journal = journalWriter({ file, bytes: 0, truncate: async (n) => file.cut(n), log: { info: () => {}, warn: (l) => void warnings.push(l) } });
     journal.append(events[0]!);
     await journal.durable();
     file.failWrites = 1;
@@ -250,13 +249,13 @@ describe("the writer", () => {
 describe("the default state folder", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
   test("XDG_STATE_HOME, else ~/.local/state; one folder per owner, repo and tag", () => {
-    expect(defaultStateDir(env({ XDG_STATE_HOME: "/xdg", HOME: "/home/u" }), "o", "r", "v1")).toBe("/xdg/dispatch/o/r/v1");
-    expect(defaultStateDir(env({ HOME: "/home/u" }), "o", "r", "v1")).toBe("/home/u/.local/state/dispatch/o/r/v1");
-    expect(defaultStateDir(env({ XDG_STATE_HOME: "relative", HOME: "/home/u" }), "o", "r", "v1")).toBe("/home/u/.local/state/dispatch/o/r/v1");
-    expect(defaultStateDir(env({}), "o", "r", "v1")).toBeUndefined();
+    expect(defaultStateDir(env({ XDG_STATE_HOME: "/xdg", HOME: "/home/u" }), ["o", "r", "v1"])).toBe("/xdg/dispatch/o/r/v1");
+    expect(defaultStateDir(env({ HOME: "/home/u" }), ["o", "r", "v1"])).toBe("/home/u/.local/state/dispatch/o/r/v1");
+    expect(defaultStateDir(env({ XDG_STATE_HOME: "relative", HOME: "/home/u" }), ["o", "r", "v1"])).toBe("/home/u/.local/state/dispatch/o/r/v1");
+    expect(defaultStateDir(env({}), ["o", "r", "v1"])).toBeUndefined();
   });
   test("a tag with slashes or dots stays one folder inside", () => {
-    expect(defaultStateDir(env({ HOME: "/h" }), "o", "r", "release/1.0")).toBe("/h/.local/state/dispatch/o/r/release%2F1.0");
-    expect(defaultStateDir(env({ HOME: "/h" }), "o", "r", "..")).toBe("/h/.local/state/dispatch/o/r/%2E%2E");
+    expect(defaultStateDir(env({ HOME: "/h" }), ["o", "r", "release/1.0"])).toBe("/h/.local/state/dispatch/o/r/release%2F1.0");
+    expect(defaultStateDir(env({ HOME: "/h" }), ["o", "r", ".."])).toBe("/h/.local/state/dispatch/o/r/%2E%2E");
   });
 });

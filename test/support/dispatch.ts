@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
-import { type Running, startDispatch } from "../../src/app/start.ts";
+import { type Run, startDispatch } from "../../src/app/run.ts";
 import { bunRuntime } from "../../src/runtime/bun.ts";
 import { afterEach } from "bun:test";
 import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fake-github/index.ts";
 
-export type TestDispatch = Running & { url: string; lines: string[]; warnings: string[] };
+export type TestDispatch = Run & { url: string; lines: string[]; warnings: string[] };
 
 /** dispatch in this process, on a loopback port, against a fake GitHub; its log kept for asserts. */
 export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
-import type { StatusView } from "../../src/ui/status-view.ts";
+import type { StatusView } from "../../src/status/view.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { type DispatchProcess, type Launch, fakeGitHubFlags, startDispatchProcess } from "./dispatch-process.ts";
 import { until } from "./dispatch.ts";

@@ -7,7 +7,7 @@ import type { Workload } from "../../src/core/workload.ts";
 import { fit } from "../../src/ui/tty/cells.ts";
 import { progressBar } from "../../src/ui/tty/progress-bar.ts";
 import { type ScreenModel, age, renderScreen } from "../../src/ui/tty/screen.ts";
-import { statusView } from "../../src/ui/status-view.ts";
+import { statusView } from "../../src/status/view.ts";
 
 const t0 = Date.parse("2025-03-01T12:00:00Z");
 const workload = (name: string, size = 1_048_576): Workload => ({ name, size, bootType: "application/efi", source: `https://api.example/${name}` });

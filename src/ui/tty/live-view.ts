@@ -1,6 +1,6 @@
 import ansiEscapes from "ansi-escapes";
 import type { Terminal } from "../../runtime/types.ts";
-import type { StatusSource } from "../status-source.ts";
+import type { StatusSource } from "../../status/source.ts";
 import type { Paint } from "./paint.ts";
 import { renderScreen } from "./screen.ts";
 

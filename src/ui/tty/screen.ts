@@ -1,7 +1,7 @@
 import { type JobState, jobStates } from "../../core/job.ts";
-import { formatBytes } from "../bytes.ts";
-import { stateEmoji } from "../emoji.ts";
-import type { JobView, StatusView } from "../status-view.ts";
+import { formatBytes } from "../../status/bytes.ts";
+import { stateDetail, stateEmoji } from "../../status/wording.ts";
+import type { JobView, StatusView } from "../../status/view.ts";
 import { fit, stringWidth } from "./cells.ts";
 import { type Paint, plainPaint } from "./paint.ts";
 import { progressBar } from "./progress-bar.ts";
@@ -133,19 +133,18 @@ function jobRow(job: JobView, layout: Layout, { now, width }: ScreenModel, paint
   return row + detail(job, Math.max(0, width - stringWidth(row)), now, paint);
 }
 
-/** The last column: what a person wants to know about a job in its state. */
+/** The last column: the job's detail as every view words it, with a bar while it downloads. */
 function detail(job: JobView, width: number, now: number, paint: Paint): string {
   const since = (state: JobState) => {
     const at = job.times[state];
     return at ? ` ${age(now - Date.parse(at))} ago` : "";
   };
+  const text = stateDetail(job, since);
   switch (job.state) {
     case "unassigned":
-      return paint.dim(fit("waiting for a server", width));
-    case "assigned":
-      return fit(`assigned${since("assigned")}, waiting for the download`, width);
+      return paint.dim(fit(text, width));
     case "downloading": {
-      if (job.downloaded) return fit("downloaded, waiting for `beacon boot`", width);
+      if (job.downloaded) return fit(text, width);
       const bytes = job.bytes ?? 0;
       const fraction = job.size > 0 ? bytes / job.size : 1;
       const pct = `${Math.floor(Math.min(1, fraction) * 100)}%`.padStart(4);
@@ -156,16 +155,15 @@ function detail(job: JobView, width: number, now: number, paint: Paint): string 
       const bar = progressBar(fraction, barWidth);
       return paint.green(bar.filled) + paint.dim(bar.empty) + fit(tail, width - barWidth);
     }
-    case "booting":
-      return fit(`running${since("booting")}, waiting for the report`, width);
     case "reported":
-      return job.error
-        ? paint.yellow(fit(`filing failed, retrying: ${job.error}`, width))
-        : fit(`filing "${job.title ?? ""}"`, width);
+      return job.error ? paint.yellow(fit(text, width)) : fit(text, width);
     case "finished":
-      return paint.green(fit(job.issue ? `#${job.issue.number} ${job.issue.url}` : "filed", width));
+      return paint.green(fit(text, width));
     case "failed":
-      return paint.red(fit(job.reason ?? "failed", width));
+      return paint.red(fit(text, width));
+    case "assigned":
+    case "booting":
+      return fit(text, width);
     default:
       return job.state satisfies never;
   }

@@ -1,10 +1,10 @@
-import type { Output } from "../../app/config.ts";
+import type { Output } from "../output.ts";
 import { countByState } from "../../core/selectors.ts";
 import { jobStates } from "../../core/job.ts";
 import type { Terminal } from "../../runtime/types.ts";
-import { stateEmoji } from "../emoji.ts";
+import { stateEmoji } from "../../status/wording.ts";
 import { plainOutput } from "../plain-output.ts";
-import type { StatusSource } from "../status-source.ts";
+import type { StatusSource } from "../../status/source.ts";
 import { type LiveView, startLiveView } from "./live-view.ts";
 import { colorPaint } from "./paint.ts";
 

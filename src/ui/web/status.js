@@ -3,8 +3,9 @@
 // Text goes in through textContent only: names, reasons and titles come from the network.
 "use strict";
 (() => {
-  const states = ["unassigned", "assigned", "downloading", "booting", "reported", "finished", "failed"];
-  const emoji = { unassigned: "⏳", assigned: "📌", downloading: "📥", booting: "⚡", reported: "📝", finished: "🏁", failed: "❌" };
+  // States, their signs and each job's detail come worded from the server (/api/status), so the
+  // page, the terminal and the log say the same thing.
+  let emoji = {};
 
   /** name → job view, in queue order. */
   const jobs = new Map();
@@ -48,11 +49,11 @@
   function renderCounts() {
     const list = $("#counts");
     list.replaceChildren(
-      ...states.map((state) => {
+      ...Object.keys(counts).map((state) => {
         const item = el("li");
         item.dataset.state = state;
         item.dataset.count = String(counts[state] ?? 0);
-        item.append(`${emoji[state]} `, el("b", "", String(counts[state] ?? 0)), ` ${state}`);
+        item.append(`${emoji[state] ?? ""} `, el("b", "", String(counts[state] ?? 0)), ` ${state}`);
         return item;
       }),
     );
@@ -66,55 +67,29 @@
     urls.replaceChildren(...(run.bootUrls.length ? run.bootUrls.map((url) => el("code", "", url)) : ["…"]));
   }
 
-  /** The detail cell: a moving bar while downloading, else what the state needs said. */
+  /** The detail cell: a moving bar while downloading, a link once filed, else the worded detail. */
   function renderDetail(cell, job) {
     cell.replaceChildren();
-    switch (job.state) {
-      case "unassigned":
-        cell.textContent = "waiting for a server";
-        break;
-      case "assigned":
-        cell.textContent = "assigned, waiting for the download";
-        break;
-      case "downloading": {
-        if (job.downloaded) {
-          cell.textContent = "downloaded, waiting for beacon boot";
-          break;
-        }
-        const bytes = Math.min(job.bytes ?? 0, job.size);
-        const wrap = el("div", "progress");
-        const bar = el("progress");
-        bar.max = Math.max(job.size, 1);
-        bar.value = job.size === 0 ? 1 : bytes;
-        const pct = job.size === 0 ? 100 : Math.floor((bytes / job.size) * 100);
-        const fresh = job.seen && Date.now() + skew - Date.parse(job.seen) < 3000;
-        const rate = job.rate !== null && fresh ? ` · ${formatBytes(job.rate)}/s` : "";
-        wrap.append(bar, el("span", "figures", `${pct}% · ${formatBytes(bytes)} of ${formatBytes(job.size)}${rate}`));
-        cell.append(wrap);
-        break;
-      }
-      case "booting":
-        cell.textContent = "running, waiting for the report";
-        break;
-      case "reported":
-        cell.append(`filing “${job.title ?? ""}”`);
-        if (job.error) cell.append(el("div", "retry", `filing failed, retrying: ${job.error}`));
-        break;
-      case "finished": {
-        const url = job.issue?.url ?? "";
-        if (/^https?:\/\//.test(url)) {
-          const link = el("a", "", `#${job.issue.number}`);
-          link.href = url;
-          link.rel = "noopener";
-          cell.append(link, ` ${job.title ?? ""}`);
-        } else cell.textContent = "filed";
-        break;
-      }
-      case "failed":
-        cell.textContent = job.reason ?? "failed";
-        break;
-      default:
-        cell.textContent = job.state;
+    if (job.state === "downloading" && !job.downloaded) {
+      const bytes = Math.min(job.bytes ?? 0, job.size);
+      const wrap = el("div", "progress");
+      const bar = el("progress");
+      bar.max = Math.max(job.size, 1);
+      bar.value = job.size === 0 ? 1 : bytes;
+      const pct = job.size === 0 ? 100 : Math.floor((bytes / job.size) * 100);
+      const fresh = job.seen && Date.now() + skew - Date.parse(job.seen) < 3000;
+      const rate = job.rate !== null && fresh ? ` · ${formatBytes(job.rate)}/s` : "";
+      wrap.append(bar, el("span", "figures", `${pct}% · ${formatBytes(bytes)} of ${formatBytes(job.size)}${rate}`));
+      cell.append(wrap);
+    } else if (job.state === "finished" && /^https?:\/\//.test(job.issue?.url ?? "")) {
+      const link = el("a", "", `#${job.issue.number}`);
+      link.href = job.issue.url;
+      link.rel = "noopener";
+      cell.append(link, ` ${job.title ?? ""}`);
+    } else if (job.state === "reported" && job.error) {
+      cell.append(`filing “${job.title ?? ""}”`, el("div", "retry", job.detail));
+    } else {
+      cell.textContent = job.detail;
     }
   }
 
@@ -129,7 +104,7 @@
     }
     row.dataset.state = job.state;
     const [state, name, ip, seen, size, detail] = row.children;
-    state.replaceChildren(el("span", "emoji", emoji[job.state] ?? "?"), el("span", "state-name", job.state));
+    state.replaceChildren(el("span", "emoji", job.emoji), el("span", "state-name", job.state));
     state.title = job.state;
     name.textContent = job.name;
     ip.textContent = job.ip ?? "";
@@ -159,6 +134,7 @@
       jobs.clear();
       for (const job of status.jobs) jobs.set(job.name, job);
       counts = status.counts;
+      emoji = status.emoji;
       renderRun(status.run);
       renderAll();
       setConnection("live", "live");

@@ -1,10 +1,14 @@
 import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
+import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
 export type JobView = {
   name: string;
   state: JobState;
+  /** The state's sign and what the job is doing, worded once for every view. */
+  emoji: string;
+  detail: string;
   ip: string | null;
   size: number;
   type: string;
@@ -38,6 +42,8 @@ export type RunInfo = {
 export type StatusView = {
   jobs: JobView[];
   counts: Record<JobState, number>;
+  /** Each state's sign, for views that show counts of states no job is in. */
+  emoji: Record<JobState, string>;
   /** ISO time the view was taken, so a page can show ages by the server's clock. */
   now?: string;
   run?: RunInfo;
@@ -55,19 +61,24 @@ const iso = (at: number) => new Date(at).toISOString();
 export function jobView(job: Job, extras: ViewExtras = {}): JobView {
   const phase = job.phase;
   const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.workload.name, extras.now) : undefined;
-  return {
-    name: job.workload.name,
+  const facts = {
     state: phase.state,
-    ip: "ip" in phase ? (phase.ip ?? null) : null,
-    size: job.workload.size,
-    type: job.workload.bootType,
-    bytes: phase.state === "downloading" ? phase.bytes : null,
     downloaded: downloaded(job),
-    rate: rate ?? null,
     title: phase.state === "reported" || phase.state === "finished" ? phase.report.title : null,
     reason: phase.state === "failed" ? phase.reason : null,
     error: phase.state === "reported" || phase.state === "failed" ? (phase.lastError ?? null) : null,
     issue: phase.state === "finished" || phase.state === "failed" ? (phase.issue ?? null) : null,
+  };
+  return {
+    name: job.workload.name,
+    ...facts,
+    emoji: stateEmoji[phase.state],
+    detail: stateDetail(facts),
+    ip: "ip" in phase ? (phase.ip ?? null) : null,
+    size: job.workload.size,
+    type: job.workload.bootType,
+    bytes: phase.state === "downloading" ? phase.bytes : null,
+    rate: rate ?? null,
     seen: job.seen === undefined ? null : iso(job.seen),
     times: Object.fromEntries(Object.entries(job.entered).map(([state, at]) => [state, iso(at)])),
   };
@@ -77,6 +88,7 @@ export function statusView(state: DispatchState, extras: ViewExtras = {}): Statu
   return {
     jobs: state.jobs.map((job) => jobView(job, extras)),
     counts: countByState(state),
+    emoji: stateEmoji,
     ...(extras.now !== undefined && { now: iso(extras.now) }),
     ...(extras.run && { run: extras.run }),
   };

@@ -1,6 +1,6 @@
 import type { Store } from "../core/store.ts";
 import { trackRates } from "./rates.ts";
-import { type JobView, type RunInfo, type StatusView, jobView, statusView } from "./status-view.ts";
+import { type JobView, type RunInfo, type StatusView, jobView, statusView } from "./view.ts";
 
 /**
  * The queue as watchers see it (terminal, page, JSON, event stream): the store's state plus

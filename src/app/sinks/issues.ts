@@ -1,22 +1,45 @@
 import { join } from "node:path";
-import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../core/issue.ts";
-import type { FiledIssue, Job } from "../core/job.ts";
 import type { Octokit } from "octokit";
-import { createIssueKeepingReport, findFiledIssue } from "../github/filing.ts";
-import type { Files } from "../runtime/types.ts";
+import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../../core/issue.ts";
+import type { FiledIssue, Job } from "../../core/job.ts";
+import type { Log } from "../../core/log.ts";
+import { createFilingOctokit } from "../../github/client.ts";
+import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
+import type { Files } from "../../runtime/types.ts";
+import type { DispatchConfig } from "../config.ts";
+import type { ReportSink } from "../ports.ts";
 
-export type FileJobDeps = {
-  readonly octokit: Octokit;
-  readonly owner: string;
-  readonly repo: string;
+export type IssuesSinkDeps = {
+  readonly config: DispatchConfig;
+  readonly userAgent: string;
+  readonly log: Log;
   readonly context: RunContext;
   readonly files: Files;
   /** The state folder: full texts of reports too long for an issue are kept under `reports/`. */
   readonly stateDir: string;
 };
 
+/** Reports and failures as GitHub issues, in the repository the release came from. */
+export function issuesSink({ config, userAgent, log, context, files, stateDir }: IssuesSinkDeps): ReportSink {
+  const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
+  return {
+    label: `issues of ${config.owner}/${config.repo}`,
+    file: fileJob({ octokit, owner: config.owner, repo: config.repo, context, files, stateDir }),
+    classify: classifyFilingError,
+  };
+}
+
+type FileJobDeps = {
+  readonly octokit: Octokit;
+  readonly owner: string;
+  readonly repo: string;
+  readonly context: RunContext;
+  readonly files: Files;
+  readonly stateDir: string;
+};
+
 /** Files the issue a job needs: its report, or its failure. */
-export function fileJob(deps: FileJobDeps) {
+function fileJob(deps: FileJobDeps) {
   return async (job: Job, { lookFirst }: { readonly lookFirst: boolean }): Promise<FiledIssue> => {
     const phase = job.phase;
     if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.workload.name} has nothing to file (${phase.state})`);

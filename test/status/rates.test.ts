@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { initialState } from "../../src/core/job.ts";
 import { createStore } from "../../src/core/store.ts";
-import { rateFrom, trackRates } from "../../src/ui/rates.ts";
+import { rateFrom, trackRates } from "../../src/status/rates.ts";
 
 describe("download speed", () => {
   test("is measured over the window, from the last sample before it to the newest", () => {

@@ -1,15 +1,7 @@
-import type { FiledIssue, Job } from "../core/job.ts";
-import { needsIssue } from "../core/selectors.ts";
-import type { Store } from "../core/store.ts";
-
-/** What a failed attempt says about the next one (see `classifyFilingError`). */
-export type AttemptFailure = {
-  /** The issue may exist although the attempt failed: look for it before filing again. */
-  readonly uncertain: boolean;
-  /** When GitHub said to come back, if it did. */
-  readonly retryAt?: number;
-  readonly message: string;
-};
+import type { FilingFailure } from "../../core/filing.ts";
+import type { FiledIssue, Job } from "../../core/job.ts";
+import { needsIssue } from "../../core/selectors.ts";
+import type { Store } from "../../core/store.ts";
 
 export type FilerDeps = {
   readonly store: Store;
@@ -18,7 +10,7 @@ export type FilerDeps = {
   readonly fileFailures: boolean;
   /** Files one job's issue; with `lookFirst`, returns the issue an earlier attempt filed, if any. */
   readonly file: (job: Job, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
-  readonly classify: (error: unknown, now: number) => AttemptFailure;
+  readonly classify: (error: unknown, now: number) => FilingFailure;
   /** Wait before retry number `attempt` (1-based) when GitHub named no time. */
   readonly retryDelayMs: (attempt: number) => number;
 };

@@ -1,0 +1,57 @@
+import { initialState } from "../core/job.ts";
+import type { Log } from "../core/log.ts";
+import { reduce } from "../core/reducer.ts";
+import { countByState } from "../core/selectors.ts";
+import { type Store, createStore } from "../core/store.ts";
+import { openJournal } from "../journal/open.ts";
+import { defaultStateDir } from "../journal/state-dir.ts";
+import type { Journal } from "../journal/writer.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { DispatchConfig } from "./config.ts";
+import type { WorkloadSource } from "./ports.ts";
+
+export type OpenedState = {
+  readonly store: Store;
+  readonly journal: Journal;
+  readonly stateDir: string;
+  /** Events replayed from an earlier run's journal; undefined for a new journal. */
+  readonly replayed?: number;
+};
+
+/**
+ * Opens the state folder's journal and replays it onto the queue: the same reducer folds the
+ * same events onto the same queue, so it decides the same way.
+ */
+export async function openState(config: DispatchConfig, source: WorkloadSource, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
+  const stateDir = config.stateDir ?? defaultStateDir(runtime.env, source.stateKey);
+  if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
+  const { context, workloads } = source;
+  const opened = await openJournal({
+    files: runtime.files,
+    dir: stateDir,
+    run: { ...context, filters: config.filters, workloads, timeouts: config.timeouts },
+    fresh: config.fresh ?? false,
+    now,
+    log,
+  });
+  log.info(`state: ${opened.path}`);
+
+  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
+  return { store, journal: opened.journal, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+}
+
+/**
+ * A resumed run records its restart once the sinks are attached (so the journal and the log
+ * have it): downloads that died with the old process are free again.
+ */
+export function recordRestart(state: OpenedState, config: DispatchConfig, log: Log, now: () => number): void {
+  if (state.replayed === undefined) return;
+  const { store } = state;
+  const before = countByState(store.state);
+  store.dispatch({ type: "restarted", at: now(), timeouts: config.timeouts });
+  const freed = countByState(store.state).unassigned - before.unassigned;
+  log.info(
+    `resumed ${state.replayed} events: ${before.finished} finished, ${before.failed} failed, ` +
+      `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed`,
+  );
+}

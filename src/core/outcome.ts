@@ -1,0 +1,19 @@
+import type { Job } from "./job.ts";
+
+/**
+ * What the reducer decided about an event, for the edge that sent it: the HTTP answer follows
+ * from this, never from a second look at the state.
+ */
+export type Outcome =
+  /** HEAD/GET: this address holds `job` now (a new one, or the same again on a retry). */
+  | { readonly kind: "serve"; readonly job: Job }
+  /** HEAD/GET: nothing is left for this address; it gets poweroff.efi. */
+  | { readonly kind: "poweroff" }
+  /** `beacon boot` was taken: `job` is booting. */
+  | { readonly kind: "booted"; readonly job: Job }
+  /** `beacon report` was taken for `job`; `repeat` when it is the same report sent again (its answer was lost). */
+  | { readonly kind: "report-accepted"; readonly job: Job; readonly repeat: boolean }
+  /** `beacon boot`/`report` from an address with nothing here to boot or report: beacon's 417. */
+  | { readonly kind: "not-mine" }
+  /** Events whose sender needs no answer (progress, ticks, filing results, restarts). */
+  | { readonly kind: "noted" };
