@@ -6,7 +6,8 @@ import { startDispatch } from "./app/run.ts";
 import { args, examples } from "./cli/args.ts";
 import { resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
-import { type Output, chooseOutput } from "./ui/output.ts";
+import { chooseOutput } from "./ui/choose-output.ts";
+import type { Output } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
