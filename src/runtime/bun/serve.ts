@@ -1,4 +1,4 @@
-import { limitsFromEnv } from "../limits.ts";
+import { limitsFromEnv, limitsVariable } from "../limits.ts";
 import { serveNodeHttp } from "../node-http.ts";
 import type { ServeOptions, Server } from "../types.ts";
 
@@ -8,5 +8,5 @@ import type { ServeOptions, Server } from "../types.ts";
  * the real length. Limits: the defaults, then DISPATCH_SERVE_LIMITS, then the caller's.
  */
 export function bunServe(options: ServeOptions): Promise<Server> {
-  return serveNodeHttp({ ...options, limits: { ...limitsFromEnv(Bun.env.DISPATCH_SERVE_LIMITS), ...options.limits } });
+  return serveNodeHttp({ ...options, limits: { ...limitsFromEnv(Bun.env[limitsVariable]), ...options.limits } });
 }
