@@ -8,7 +8,7 @@ import { JournalError, openJournal, type RunIdentity } from "../../src/journal/o
 import { parseJournal } from "../../src/journal/parse.ts";
 import { defaultStateDir } from "../../src/journal/state-dir.ts";
 import { journalWriter } from "../../src/journal/writer.ts";
-import { nodeFiles } from "../../src/runtime/node-files.ts";
+import { nodeFiles } from "../../src/runtime/bun/files.ts";
 import type { AppendFile } from "../../src/runtime/types.ts";
 
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { writeSync } from "node:fs";
-import type { Terminal } from "./types.ts";
+import type { Terminal } from "../types.ts";
 
 /** The terminal through `node:process`, as Bun provides it. */
 export function nodeTerminal(): Terminal {
