@@ -1,5 +1,6 @@
 import type { Terminal } from "../types.ts";
 import { Deno } from "./api.ts";
+import { once } from "../once.ts";
 
 /** The terminal through Deno's own APIs. */
 export function denoTerminal(): Terminal {
@@ -37,17 +38,12 @@ export function denoTerminal(): Terminal {
       };
     },
     onExit(handler) {
-      let done = false;
-      const once = () => {
-        if (done) return;
-        done = true;
-        handler();
-      };
+      const first = once(handler);
       // "error" and "unhandledrejection" run before Deno prints the crash, so it lands on the
       // restored screen; "unload" covers a normal exit.
-      for (const type of ["error", "unhandledrejection", "unload"]) globalThis.addEventListener(type, once);
+      for (const type of ["error", "unhandledrejection", "unload"]) globalThis.addEventListener(type, first);
       return () => {
-        for (const type of ["error", "unhandledrejection", "unload"]) globalThis.removeEventListener(type, once);
+        for (const type of ["error", "unhandledrejection", "unload"]) globalThis.removeEventListener(type, first);
       };
     },
   };
