@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
-import { defineCommand, renderUsage, runMain } from "citty";
+import { defineCommand, renderUsage } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { type Running, startDispatch } from "./app/start.ts";
-import { args, examples } from "./cli/args.ts";
+import { args, examples, missingHints } from "./cli/args.ts";
 import { UsageError, resolveConfig } from "./cli/config.ts";
+import { runMain } from "./cli/run-main.ts";
 import { detectRuntime } from "./runtime/detect.ts";
 import type { Output } from "./app/config.ts";
 import { parseLogFormat } from "./cli/log-format.ts";
@@ -41,17 +42,20 @@ const command = defineCommand({
       running = await startDispatch(config, runtime, out);
       if (parsed["exit-when-done"]) {
         const run = running;
-        void run.settled.then(async ({ finished, failed }) => {
+        void run.settled.then(async ({ finished, failed, unfiled }) => {
           if (stopping) return;
           stopping = true;
-          out.info(`done: ${finished} finished, ${failed} failed`);
+          out.info(`done: ${finished} finished, ${failed} failed${unfiled.length ? `, ${unfiled.length} not filed` : ""}`);
+          for (const job of unfiled) out.warn(`${job.name} not filed: ${job.reason} Its text: ${job.keptAt}`);
+          if (unfiled.length) out.warn(`the reports are kept in ${run.stateDir}; the next start with the same state folder files them`);
           await run.stop();
-          runtime.exit(failed > 0 ? 1 : 0);
+          runtime.exit(failed > 0 || unfiled.length > 0 ? 1 : 0);
         });
       }
     } catch (error) {
       console.error(`dispatch: ${(error as Error).message}`);
-      runtime.exit(error instanceof UsageError ? 2 : 1);
+      // A usage error, or a setup GitHub refuses (no issues, a read-only token, a wrong --api-url): 2.
+      runtime.exit(error instanceof UsageError ? 2 : ((error as { exitCode?: number }).exitCode ?? 1));
     }
   },
 });
@@ -65,8 +69,12 @@ function parseLogFormatArg(value: string | undefined) {
 }
 
 await runMain(command, {
-  showUsage: async (cmd, parent) => {
-    const usage = `${await renderUsage(cmd, parent)}\n\n${examples}\n`;
+  rawArgs: process.argv.slice(2),
+  version,
+  exit: (code) => process.exit(code),
+  hints: missingHints,
+  showUsage: async (cmd) => {
+    const usage = `${await renderUsage(cmd)}\n\n${examples}\n`;
     // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
     console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
   },

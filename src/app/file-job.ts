@@ -3,6 +3,7 @@ import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssu
 import type { FiledIssue, Job } from "../core/job.ts";
 import type { Octokit } from "octokit";
 import { createIssueKeepingReport, findFiledIssue } from "../github/filing.ts";
+import { keptReportPath } from "./kept-reports.ts";
 import type { Files } from "../runtime/types.ts";
 
 export type FileJobDeps = {
@@ -31,7 +32,7 @@ export function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    const keptAt = join(deps.stateDir, "reports", `${encodeURIComponent(job.workload.name)}.${job.entered.reported ?? 0}.md`);
+    const keptAt = keptReportPath(deps.stateDir, job);
     // With room for the notes a refused field adds: the full text is kept whenever it may be cut.
     if ((report.body?.length ?? 0) > issueBodyLimit - 8192) {
       await deps.files.mkdirp(join(deps.stateDir, "reports"));

@@ -1,14 +1,16 @@
 import { initialState } from "../core/job.ts";
 import { reduce } from "../core/reducer.ts";
-import { countByState, isSettled } from "../core/selectors.ts";
+import { countByState, filingRefused, isSettledOrRefused } from "../core/selectors.ts";
 import { createStore } from "../core/store.ts";
 import { selectWorkloads } from "../core/workload.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
 import { openAsset } from "../github/asset-stream.ts";
 import { createFilingOctokit, createOctokit } from "../github/client.ts";
-import { explainGitHubError } from "../github/errors.ts";
+import { ApiUrlError } from "../github/errors.ts";
+import { findApiUrl, probeWithFetch } from "../github/api-url.ts";
+import { CannotFileError, checkCanFile } from "../github/can-file.ts";
 import { classifyFilingError } from "../github/filing.ts";
-import { fetchRelease } from "../github/release.ts";
+import { describeRelease, fetchRelease } from "../github/release.ts";
 import { createApp } from "../http/app.ts";
 import { startMdns } from "../mdns/start-mdns.ts";
 import { openJournal } from "../journal/open.ts";
@@ -22,6 +24,7 @@ import { version } from "../version.ts";
 import type { DispatchConfig, Output } from "./config.ts";
 import { fileJob } from "./file-job.ts";
 import { backoff, startFiler } from "./filer.ts";
+import { type Unfiled, keepUnfiled } from "./kept-reports.ts";
 import { bootUrls } from "./listen-urls.ts";
 
 export type Running = {
@@ -29,8 +32,11 @@ export type Running = {
   readonly port: number;
   /** The state folder in use. */
   readonly stateDir: string;
-  /** Resolves once every job is finished or failed and nothing is left to file (`--exit-when-done`). */
-  readonly settled: Promise<{ readonly finished: number; readonly failed: number }>;
+  /**
+   * Resolves once every job is finished or failed and nothing is left to file, or only what
+   * GitHub refuses for good (`unfiled`, their texts kept in the state folder) (`--exit-when-done`).
+   */
+  readonly settled: Promise<{ readonly finished: number; readonly failed: number; readonly unfiled: readonly Unfiled[] }>;
   /** The one shutdown sequence: no new downloads, filing stops, the journal is flushed and closed. */
   stop(): Promise<void>;
 };
@@ -38,19 +44,18 @@ export type Running = {
 const tickMs = 1000;
 
 /** Reads the release, builds the queue, and starts serving. Throws with a readable message. */
-export async function startDispatch(config: DispatchConfig, runtime: Runtime, out: Output): Promise<Running> {
-  const { owner, repo } = config;
+export async function startDispatch(given: DispatchConfig, runtime: Runtime, out: Output): Promise<Running> {
+  const { owner, repo } = given;
   const userAgent = `dispatch/${version}`;
+  const api = await findApiUrl(given.apiUrl, probeWithFetch(userAgent));
+  if (api.kind === "wrong") throw new ApiUrlError(api.message);
+  if (api.note) out.info(api.note);
+  const config = { ...given, apiUrl: api.apiUrl };
   const octokit = createOctokit({ ...config, userAgent }, out.warn);
 
-  let release;
-  try {
-    release = await fetchRelease(octokit, owner, repo, config.tag);
-  } catch (error) {
-    throw new Error(explainGitHubError(error, `reading release "${config.tag}" of ${owner}/${repo}`));
-  }
+  const release = await fetchRelease(octokit, owner, repo, config.tag, { hasWork: (assets) => selectWorkloads(assets, config.filters).length > 0 });
   const workloads = selectWorkloads(release.assets, config.filters);
-  out.info(`release ${release.tag} of ${owner}/${repo}: ${release.assets.length} assets, ${workloads.length} queued`);
+  out.info(`release ${describeRelease(release)} of ${owner}/${repo}: ${release.assets.length} assets, ${workloads.length} queued`);
   for (const w of workloads) out.info(`  ⏳ ${w.name} (${formatBytes(w.size)}, ${w.bootType})`);
   if (workloads.length === 0) {
     out.warn(
@@ -58,6 +63,10 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
         `(application/vnd.dispatch+efi, +iso or +img). Every server will get poweroff.efi.`,
     );
   }
+  // Before anything is served: a run that could never file would otherwise take reports for hours.
+  const canFile = await checkCanFile(octokit, owner, repo);
+  if (canFile.kind === "refused") throw new CannotFileError(`dispatch could never file a report: ${canFile.reason}`);
+  if (canFile.kind === "unknown") out.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
 
   const stateDir = config.stateDir ?? defaultStateDir(runtime.env, owner, repo, release.tag);
   if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
@@ -126,11 +135,14 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   });
   const ticker = setInterval(() => store.dispatch({ type: "tick", at: now() }), tickMs);
 
-  const settled = new Promise<{ finished: number; failed: number }>((resolve) => {
+  const settled = new Promise<{ finished: number; failed: number; unfiled: Unfiled[] }>((resolve) => {
+    let done = false;
     const check = () => {
-      if (!isSettled(store.state, fileFailures)) return;
+      if (done || !isSettledOrRefused(store.state, fileFailures)) return;
+      done = true;
       const counts = countByState(store.state);
-      resolve({ finished: counts.finished, failed: counts.failed });
+      const refused = store.state.jobs.filter(filingRefused);
+      void keepUnfiled(runtime.files, stateDir, refused, context).then((unfiled) => resolve({ finished: counts.finished, failed: counts.failed, unfiled }));
     };
     store.subscribe(check);
     check();

@@ -41,12 +41,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     await storage.stop();
     throw err;
   }
-  state.apiUrl = `http://127.0.0.1:${api.port}`;
+  state.webUrl = `http://127.0.0.1:${api.port}`;
+  state.apiUrl = `${state.webUrl}${state.apiPrefix}`;
   state.storageUrl = storage.url;
 
   let stopped: Promise<void> | undefined;
   return {
     apiUrl: state.apiUrl,
+    webUrl: state.webUrl,
     storageUrl: state.storageUrl,
     owner: state.owner,
     repo: state.repo,
