@@ -112,6 +112,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     now,
     fileFailures,
     retryDelayMs: config.retryDelayMs ?? backoff,
+    ...(config.refusedDelayMs && { refusedDelayMs: config.refusedDelayMs }),
     classify: classifyFilingError,
     file: fileJob({ octokit: filingOctokit, owner, repo, context, files: runtime.files, stateDir }),
   });

@@ -8,8 +8,8 @@ const githubApi = "https://api.github.com";
 
 /** The host `gh` knows the login by: github.com, the Enterprise Server host, or SUB.ghe.com. */
 export function webHostOf(apiUrl: string): string {
-  const url = new URL(apiUrl);
-  const host = url.host.toLowerCase();
+  // gh knows hosts by name, without a port.
+  const host = new URL(apiUrl).hostname.toLowerCase();
   if (host === "api.github.com") return "github.com";
   // GitHub Enterprise Cloud with data residency: the API is api.SUB.ghe.com, the web SUB.ghe.com.
   const ghe = /^api\.([^.]+\.ghe\.com)$/.exec(host);

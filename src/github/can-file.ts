@@ -34,8 +34,9 @@ export async function checkCanFile(octokit: Octokit, owner: string, repo: string
     if (data.archived) return refused(`${where} is archived, so no issue can be filed there. Unarchive it (Settings → General → Danger Zone), or serve a release of another repository.`);
     if (data.has_issues === false) return refused(issuesOff(where));
   } catch (error) {
+    // A repository that cannot be read just now does not decide: the create request below may.
     const answer = fromError(error as ErrorLike, where, "reading the repository");
-    if (answer) return answer;
+    if (answer?.kind === "refused") return answer;
   }
 
   try {

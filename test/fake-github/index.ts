@@ -19,6 +19,7 @@ export type {
   FaultRoute,
   Faults,
   RecordedRequest,
+  RepositorySettings,
 } from "./types.ts";
 export { DEFAULT_OWNER, DEFAULT_REPO, DEFAULT_TOKEN, VIEWER_LOGIN } from "./model.ts";
 
@@ -56,6 +57,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     issues: state.issues,
     requests: state.requests,
     faults: state.faults,
+    settings: state.settings,
     get storageSawAuthorization() {
       return state.storageSawAuthorization;
     },

@@ -1,6 +1,6 @@
 // In-memory state of one fake GitHub: one repository, its releases/assets, milestones, labels and issues.
 
-import type { CreatedIssue, Faults, FakeGitHubOptions, RecordedRequest } from "./types.ts";
+import type { CreatedIssue, Faults, FakeGitHubOptions, RecordedRequest, RepositorySettings } from "./types.ts";
 
 export const DEFAULT_OWNER = "AMDEPYC";
 export const DEFAULT_REPO = "dispatch";
@@ -62,8 +62,8 @@ export type State = {
   token: string;
   /** Reads but may not create issues (`readOnlyToken`), or none. */
   readOnlyToken: string | undefined;
-  hasIssues: boolean;
-  archived: boolean;
+  /** Live: a test may change the settings mid-run (an admin turning issues off). */
+  settings: RepositorySettings;
   /** "" or e.g. "/api/v3". */
   apiPrefix: string;
   storageHost: string;
@@ -162,8 +162,7 @@ export function createState(options: FakeGitHubOptions): State {
     repoId: 880_000_001,
     token: options.token ?? DEFAULT_TOKEN,
     readOnlyToken: options.readOnlyToken,
-    hasIssues: options.hasIssues ?? true,
-    archived: options.archived ?? false,
+    settings: { hasIssues: options.hasIssues ?? true, archived: options.archived ?? false },
     apiPrefix: (options.apiPrefix ?? "").replace(/\/+$/, ""),
     storageHost: options.storageHost ?? "127.0.0.1",
     apiUrl: "",

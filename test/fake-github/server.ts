@@ -30,7 +30,7 @@ type Route = {
 
 const ROUTES: Route[] = [
   { method: "GET", pattern: /^\/$/, global: true, docs: DOCS.root, handler: root },
-  { method: "GET", pattern: /^$/, docs: DOCS.repository, handler: repository },
+  { method: "GET", pattern: /^$/, fault: "repository", docs: DOCS.repository, handler: repository },
   { method: "GET", pattern: /^\/releases$/, fault: "release", docs: DOCS.listReleases, handler: listReleases },
   { method: "GET", pattern: /^\/releases\/latest$/, fault: "release", docs: DOCS.latestRelease, handler: latestRelease },
   { method: "GET", pattern: /^\/releases\/tags\/(.+)$/, fault: "release", docs: DOCS.releaseByTag, handler: releaseByTag },
@@ -139,14 +139,14 @@ export async function handleApi(state: State, req: Request): Promise<Response> {
   if (match.route.needsAuth && auth.kind === "none") {
     return json(ctx, 401, errorBody("Requires authentication", 401, match.route.docs));
   }
-  if (match.route.issues && !state.hasIssues) return json(ctx, 410, errorBody("Issues are disabled for this repo", 410, match.route.docs));
+  if (match.route.issues && !state.settings.hasIssues) return json(ctx, 410, errorBody("Issues are disabled for this repo", 410, match.route.docs));
   // GitHub checks the right to write before it looks at the fields: an invalid body gets 403 here, not 422.
   if (match.route.writes && auth.kind === "read-only") {
     return json(ctx, 403, errorBody("Resource not accessible by personal access token", 403, match.route.docs), {
       "x-accepted-github-permissions": "issues=write",
     });
   }
-  if (match.route.writes && state.archived) return json(ctx, 403, errorBody("Repository was archived so is read-only.", 403, match.route.docs));
+  if (match.route.writes && state.settings.archived) return json(ctx, 403, errorBody("Repository was archived so is read-only.", 403, match.route.docs));
   return match.route.handler(ctx, match.params);
 }
 

@@ -14,6 +14,9 @@ export type FakeRelease = {
   createdAt?: string;
 };
 
+/** Repository settings a test may change while dispatch runs. */
+export type RepositorySettings = { hasIssues: boolean; archived: boolean };
+
 export type FakeMilestone = { title: string; state?: "open" | "closed" };
 
 export type FakeGitHubOptions = {
@@ -72,7 +75,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search" | "list-issues";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
@@ -119,6 +122,8 @@ export type FakeGitHub = {
   readonly requests: RecordedRequest[];
   /** Mutable fault knobs. */
   readonly faults: Faults;
+  /** The repository's settings, live (`hasIssues`, `archived`): set them to change GitHub's answers from now on. */
+  readonly settings: RepositorySettings;
   /** True once the storage host has received any request carrying an Authorization header. */
   readonly storageSawAuthorization: boolean;
   stop(): Promise<void>;
