@@ -46,7 +46,8 @@ const command = defineCommand({
           if (stopping) return;
           stopping = true;
           out.info(`done: ${finished} finished, ${failed} failed${unfiled.length ? `, ${unfiled.length} not filed` : ""}`);
-          for (const job of unfiled) out.warn(`${job.name} not filed: ${job.reason} Its text: ${job.keptAt}`);
+          for (const reason of new Set(unfiled.map((job) => job.reason))) out.warn(`not filed: ${reason}`);
+          for (const job of unfiled) out.warn(`  ${job.name}: its text is in ${job.keptAt}`);
           if (unfiled.length) out.warn(`the reports are kept in ${run.stateDir}; the next start with the same state folder files them`);
           await run.stop();
           runtime.exit(failed > 0 || unfiled.length > 0 ? 1 : 0);

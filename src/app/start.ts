@@ -65,7 +65,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   }
   // Before anything is served: a run that could never file would otherwise take reports for hours.
   const canFile = await checkCanFile(octokit, owner, repo);
-  if (canFile.kind === "refused") throw new CannotFileError(`dispatch could never file a report: ${canFile.reason}`);
+  if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
   if (canFile.kind === "unknown") out.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
 
   const stateDir = config.stateDir ?? defaultStateDir(runtime.env, owner, repo, release.tag);

@@ -66,7 +66,7 @@ function fromError(e: ErrorLike, where: string, doing: string): CanFile | undefi
       // GitHub names what a fine-grained or app token lacks; classic tokens get the scopes they need.
       const needs = headers["x-accepted-github-permissions"] ?? (headers["x-accepted-oauth-scopes"] ? `scope ${headers["x-accepted-oauth-scopes"]}` : undefined);
       return refused(
-        `the token may not file issues in ${where} (GitHub answered ${e.status}${e.message ? `: ${e.message}` : ""}${needs ? `; it needs ${needs}` : ""}). ` +
+        `the token may not file issues in ${where} (GitHub answered ${e.status}${e.message ? `: ${withoutDocs(e.message)}` : ""}${needs ? `; it needs ${needs}` : ""}). ` +
           "Give it Issues: read and write on the repository (fine-grained token or GitHub App) or the `repo` scope (classic token), " +
           "and make sure its owner may open issues there.",
       );
@@ -77,6 +77,9 @@ function fromError(e: ErrorLike, where: string, doing: string): CanFile | undefi
 }
 
 const issuesOff = (where: string) =>
-  `issues are turned off for ${where}, so no report could be filed. Turn them on (Settings → General → Features → Issues), or serve a release of a repository that has them.`;
+  `issues are turned off for ${where}. Turn them on (Settings → General → Features → Issues), or serve a release of a repository that has them.`;
+
+/** Octokit's message ends with the documentation link; the reason reads better without it. */
+const withoutDocs = (message: string | undefined) => message?.replace(/\s+-\s+https:\/\/\S+$/, "");
 
 const refused = (reason: string): CanFile => ({ kind: "refused", reason });
