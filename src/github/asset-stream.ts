@@ -46,7 +46,14 @@ export async function openAsset(request: AssetRequest): Promise<Response> {
     const next = new URL(location, url);
     if (!isAllowedRedirect(next, apiUrl)) {
       // Only the host: a signed storage URL is a credential of its own.
-      const why = isGitHubDotCom(apiUrl) && next.protocol === "https:" ? "not a GitHub host" : "plain http from an https API";
+      const why =
+        next.protocol !== "https:" && next.protocol !== "http:"
+          ? "not http(s)"
+          : next.protocol === "http:" && apiUrl.protocol === "https:"
+            ? "plain http from an https API"
+            : isGitHubDotCom(apiUrl)
+              ? "not a GitHub host"
+              : "refused";
       throw new UpstreamError(`refused redirect to ${next.protocol}//${next.host}: ${why}`);
     }
     url = next;
