@@ -8,7 +8,7 @@ export const args = {
     type: "string",
     alias: "t",
     required: true,
-    description: "Release tag; `latest`: a release tagged `latest`, else the newest published release (prereleases too) with a matching workload",
+    description: "Release tag; `latest`: the newest release (prereleases too) with a matching workload",
     valueHint: "tag",
   },
   filter: { type: "positional", required: false, description: "Keep only assets whose name contains any of these" },
@@ -17,7 +17,7 @@ export const args = {
   path: { type: "string", alias: "p", default: "/dispatch", description: "The HTTP boot path servers and beacon use", valueHint: "path" },
   "api-url": {
     type: "string",
-    description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com); an Enterprise Server's web address finds its /api/v3",
+    description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com); Enterprise: https://HOST works",
     valueHint: "url",
   },
   mdns: { type: "boolean", default: true, description: "Announce on the network with mDNS", negativeDescription: "Do not announce with mDNS" },
