@@ -27,7 +27,8 @@ export type DispatchEvent =
   /** `beacon report`, already validated. */
   | { readonly type: "reported"; readonly at: Time; readonly ip: string; readonly report: Report }
   | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue }
-  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string }
+  /** `permanent`: GitHub refuses until its settings or the token change (no rate limit, no outage). */
+  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean }
   /**
    * dispatch started again on a journal. Downloads in flight died with the old process, so
    * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).

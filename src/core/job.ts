@@ -29,6 +29,8 @@ export type Phase =
       readonly report: Report;
       /** Why the last attempt to file the issue failed, while it is being retried. */
       readonly lastError?: string;
+      /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
+      readonly refused?: boolean;
     }
   | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue }
   | {
@@ -39,6 +41,8 @@ export type Phase =
       readonly issue?: FiledIssue;
       /** Why the last attempt to file that issue failed, while it is being retried. */
       readonly lastError?: string;
+      /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
+      readonly refused?: boolean;
     };
 
 export type JobState = Phase["state"];

@@ -70,7 +70,7 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
           if (phase.state === "reported") return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue: event.issue }, event.at);
           // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
           if (phase.state === "failed" && !phase.issue) {
-            const { lastError: _, ...rest } = phase;
+            const { lastError: _, refused: __, ...rest } = phase;
             return { ...job, phase: { ...rest, issue: event.issue } };
           }
           return job;
@@ -79,11 +79,12 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
 
     case "filing-failed":
       return noted(
-        updateJob(state, event.name, (job) =>
-          job.phase.state === "reported" || (job.phase.state === "failed" && !job.phase.issue)
-            ? { ...job, phase: { ...job.phase, lastError: event.error } }
-            : job,
-        ),
+        updateJob(state, event.name, (job) => {
+          const phase = job.phase;
+          if (phase.state !== "reported" && !(phase.state === "failed" && !phase.issue)) return job;
+          const { refused: _, ...rest } = phase;
+          return { ...job, phase: { ...rest, lastError: event.error, ...(event.permanent && { refused: true }) } };
+        }),
       );
 
     case "restarted":
@@ -167,13 +168,19 @@ function expire(state: DispatchState, now: Time): DispatchState {
 /**
  * A new process took over. Downloads in flight were cut when the old one died: their jobs are
  * free. A server that has its workload whole, or is running it, could not reach us while we
- * were down, so its quiet time starts over now rather than failing it for our absence.
+ * were down, so its quiet time starts over now rather than failing it for our absence. Filings
+ * GitHub refused are tried again as if for the first time.
  */
 function restarted(state: DispatchState, at: Time, timeouts: Timeouts): DispatchState {
   const jobs = state.jobs.map((job): Job => {
     const phase = job.phase;
     if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) return enter(job, { state: "unassigned" }, at);
     if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
+    // A refusal was the old process's answer: this one may have another token or GitHub new settings.
+    if ((phase.state === "reported" || phase.state === "failed") && phase.refused) {
+      const { refused: _, ...rest } = phase;
+      return { ...job, phase: rest };
+    }
     return job;
   });
   return { ...state, jobs, timeouts };

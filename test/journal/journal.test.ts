@@ -58,6 +58,19 @@ describe("a new journal", () => {
     await again.journal.close();
   });
 
+  test("a filing GitHub refused for good is replayed as such", async () => {
+    const dir = tempDir();
+    const refusals: DispatchEvent[] = [
+      ...events,
+      { type: "filing-failed", at: 5, name: "a.efi", error: "502" },
+      { type: "filing-failed", at: 6, name: "a.efi", error: "issues are turned off (410)", permanent: true },
+    ];
+    await written(dir, refusals);
+    const again = await open(dir);
+    expect(again.events).toEqual(refusals);
+    await again.journal.close();
+  });
+
   test("the state folder is created, with parents", async () => {
     const dir = join(tempDir(), "deep", "er");
     const opened = await open(dir);

@@ -3,11 +3,13 @@ import type { Octokit } from "octokit";
 import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
-import { createFilingOctokit } from "../../github/client.ts";
+import { createFilingOctokit, createOctokit } from "../../github/client.ts";
+import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
 import type { Files } from "../../runtime/types.ts";
 import type { DispatchConfig } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
+import { keptReportPath } from "../kept-reports.ts";
 
 export type IssuesSinkDeps = {
   readonly config: DispatchConfig;
@@ -24,6 +26,12 @@ export function issuesSink({ config, userAgent, log, context, files, stateDir }:
   const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
   return {
     label: `issues of ${config.owner}/${config.repo}`,
+    async check() {
+      // The filing client never waits on a rate limit; the check uses one that does.
+      const canFile = await checkCanFile(createOctokit({ ...config, userAgent }, log), config.owner, config.repo);
+      if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
+      if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
+    },
     file: fileJob({ octokit, owner: config.owner, repo: config.repo, context, files, stateDir }),
     classify: classifyFilingError,
   };
@@ -54,7 +62,7 @@ function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    const keptAt = join(deps.stateDir, "reports", `${encodeURIComponent(job.workload.name)}.${job.entered.reported ?? 0}.md`);
+    const keptAt = keptReportPath(deps.stateDir, job);
     // With room for the notes a refused field adds: the full text is kept whenever it may be cut.
     if ((report.body?.length ?? 0) > issueBodyLimit - 8192) {
       await deps.files.mkdirp(join(deps.stateDir, "reports"));
