@@ -1,5 +1,5 @@
 // A fake GitHub for dispatch's tests: two real loopback HTTP servers.
-//   - apiUrl:     the REST API (Bun.serve) — releases, release assets (JSON or 302), milestones, issues, search.
+//   - apiUrl:     the REST API (Bun.serve) — releases, release assets (JSON or 302), milestones, issues (dispatch lists them; it never searches).
 //   - storageUrl: the asset storage host (node:http) — serves pre-signed URLs with Range, throttling, cuts.
 // See README.md in this folder for behaviour notes.
 

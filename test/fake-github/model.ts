@@ -86,7 +86,7 @@ export type State = {
   requests: RecordedRequest[];
   faults: Faults;
   storageSawAuthorization: boolean;
-  rate: { core: number; search: number; resetEpoch: number };
+  rate: { core: number; resetEpoch: number };
   nextIssueId: number;
   nextLabelId: number;
 };
@@ -180,7 +180,7 @@ export function createState(options: FakeGitHubOptions): State {
     requests: [],
     faults: { failNext: [] },
     storageSawAuthorization: false,
-    rate: { core: 0, search: 0, resetEpoch: Math.floor(Date.now() / 1000) + 3600 },
+    rate: { core: 0, resetEpoch: Math.floor(Date.now() / 1000) + 3600 },
     nextIssueId: 3_100_000_001,
     nextLabelId: 8_000_000_001,
   };

@@ -1,7 +1,7 @@
 // The API host (Bun.serve): routing, auth, rate-limit headers, faults.
 
 import { takeFault } from "./faults.ts";
-import { handleCreateIssue, handleGetIssue, handleListIssues, handleSearchIssues } from "./issues.ts";
+import { handleCreateIssue, handleGetIssue, handleListIssues } from "./issues.ts";
 import { headerRecord, type ReleaseRecord, type State } from "./model.ts";
 import { baseHeaders, type Ctx, headersFor, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson, repositoryJson, rootJson } from "./shapes.ts";
@@ -16,8 +16,6 @@ type Route = {
   pattern: RegExp;
   global?: boolean;
   fault?: FaultRoute;
-  /** Resource name for rate-limit headers. */
-  resource?: "core" | "search";
   needsAuth?: boolean;
   /** Creates or changes something: refused to a read-only token and in an archived repository. */
   writes?: boolean;
@@ -42,15 +40,6 @@ const ROUTES: Route[] = [
   { method: "POST", pattern: /^\/issues$/, fault: "issue", needsAuth: true, writes: true, issues: true, docs: DOCS.createIssue, handler: handleCreateIssue },
   { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", issues: true, docs: DOCS.issue, handler: handleGetIssue },
   { method: "GET", pattern: /^\/issues$/, fault: "list-issues", issues: true, docs: DOCS.listIssues, handler: handleListIssues },
-  {
-    method: "GET",
-    pattern: /^\/search\/issues$/,
-    global: true,
-    fault: "search",
-    resource: "search",
-    docs: DOCS.search,
-    handler: handleSearchIssues,
-  },
 ];
 
 // ---- auth ------------------------------------------------------------------------------------
@@ -114,7 +103,7 @@ export async function handleApi(state: State, req: Request): Promise<Response> {
   const match = matchRoute(state, url, req.method === "HEAD" ? "GET" : req.method);
   const route = typeof match === "object" ? match.route : undefined;
   const authenticated = auth.kind === "ok" || auth.kind === "read-only";
-  headersFor.set(req, baseHeaders(state, route?.resource ?? "core", authenticated));
+  headersFor.set(req, baseHeaders(state, authenticated));
   const ctx: Ctx = {
     state,
     req,

@@ -344,11 +344,6 @@ export function issueJson(state: State, issue: IssueRecord) {
   };
 }
 
-export function searchItemJson(state: State, issue: IssueRecord) {
-  const { closed_by: _closedBy, ...rest } = issueJson(state, issue);
-  return { ...rest, score: 1.0 };
-}
-
 // ---- error bodies ----------------------------------------------------------------------------
 
 export function errorBody(message: string, status: number, documentationUrl: string = DOCS.rest) {

@@ -75,7 +75,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search" | "list-issues" | "repository";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
