@@ -1,7 +1,6 @@
 // Issues: create (with GitHub's validation), get, list.
 
 import { type IssueRecord, isoSeconds, labelFor, type LabelRecord, type MilestoneRecord, VIEWER_LOGIN } from "./model.ts";
-import { paginate } from "./pagination.ts";
 import { type Ctx, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, DOCS, type FieldError, issueJson, validationFailed } from "./shapes.ts";
 
