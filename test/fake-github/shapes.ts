@@ -20,7 +20,6 @@ export const DOCS = {
   createIssue: "https://docs.github.com/rest/issues/issues#create-an-issue",
   issue: "https://docs.github.com/rest/issues/issues#get-an-issue",
   listIssues: "https://docs.github.com/rest/issues/issues#list-repository-issues",
-  search: "https://docs.github.com/rest/search/search#search-issues-and-pull-requests",
   rateLimit: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api",
   secondaryRateLimit: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 } as const;
