@@ -15,7 +15,7 @@ export type NginxSite =
       readonly kind: "files";
       readonly root: string;
       readonly tls?: ServerCertificate;
-      /** Log each request here (nginx's combined format), e.g. to show which host served a path. */
+      /** Log each request here as `STATUS PROTOCOL CIPHER` (the last two "-" without TLS), to show which host served a path and how. */
       readonly accessLog?: string;
     }
   /** A plain reverse proxy in front of `upstream`: what a user might run instead of dispatch. */
@@ -46,6 +46,7 @@ error_log ${join(dir, "error.log")} warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  log_format bench '$status $ssl_protocol $ssl_cipher';
   sendfile on;
   tcp_nopush on;
   keepalive_timeout 65;
@@ -56,7 +57,7 @@ http {
   uwsgi_temp_path ${join(dir, "uwsgi")};
   scgi_temp_path ${join(dir, "scgi")};
   server {
-    listen 127.0.0.1:${port}${tls ? " ssl" : ""};${tls ? `\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};` : ""}${site.kind === "files" && site.accessLog ? `\n    access_log ${site.accessLog};` : ""}
+    listen 127.0.0.1:${port}${tls ? " ssl" : ""};${tls ? `\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};` : ""}${site.kind === "files" && site.accessLog ? `\n    access_log ${site.accessLog} bench;` : ""}
     location / { ${location} }
   }
 }

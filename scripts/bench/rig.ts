@@ -31,8 +31,8 @@ export type Rig = {
    * file on the storage host, so both read the same pages of the same page cache.
    */
   readonly folder: string;
-  /** Complete downloads (status 200) the HTTPS storage host has served so far: proof the TLS path was taken. */
-  tlsDownloads(): number;
+  /** Downloads (status 200) the HTTPS storage host has served so far, by TLS protocol and cipher: proof the TLS path was taken, and how. */
+  tlsDownloads(): Record<string, number>;
   /** A file's URL straight from the storage host, and through each proxy. */
   direct(file: BenchFile): string;
   proxied(file: BenchFile): string;
@@ -86,7 +86,14 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
       tlsApi,
       ca: tls.ca,
       folder,
-      tlsDownloads: () => (existsSync(tlsLog) ? readFileSync(tlsLog, "utf8").split("\n").filter((line) => /" 200 /.test(line)).length : 0),
+      tlsDownloads: () => {
+        const counts: Record<string, number> = {};
+        for (const line of existsSync(tlsLog) ? readFileSync(tlsLog, "utf8").split("\n") : []) {
+          const [status, protocol, cipher] = line.split(" ");
+          if (status === "200") counts[`${protocol} ${cipher}`] = (counts[`${protocol} ${cipher}`] ?? 0) + 1;
+        }
+        return counts;
+      },
       direct: (file) => `${storage.url}/${file.name}`,
       proxied: (file) => `${proxy.url}/${file.name}`,
       haproxied: (file) => `${haproxy.url}/${file.name}`,

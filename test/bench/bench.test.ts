@@ -50,8 +50,11 @@ test.skipIf(!canRun)(
       expect(result.skipped.dispatchDir === undefined).toBe(servesFolders);
       if (!servesFolders) expect(result.speed.dispatchDir).toBeUndefined();
     }
-    // Every download of the HTTPS column came from the HTTPS storage host (one per round and client).
-    expect(json.tlsStorageDownloads).toBeGreaterThanOrEqual(json.plan.single.rounds + json.plan.multi.clients * json.plan.multi.rounds);
+    // Every download of the HTTPS column came from the HTTPS storage host (one per round and
+    // client), over TLS 1.2 or 1.3.
+    const overTls = Object.entries(json.tlsStorageDownloads as Record<string, number>);
+    for (const [how] of overTls) expect(how).toMatch(/^TLSv1\.[23] \S+$/);
+    expect(overTls.reduce((sum, [, n]) => sum + n, 0)).toBeGreaterThanOrEqual(json.plan.single.rounds + json.plan.multi.clients * json.plan.multi.rounds);
     const localChecks = json.checks.filter((c: { what: string }) => c.what.startsWith("local file"));
     expect(localChecks).toHaveLength(2);
     for (const c of localChecks) expect(c.met === null).toBe(!servesFolders);
