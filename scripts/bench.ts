@@ -81,7 +81,7 @@ try {
   const single = await singleStream(rig, support, plan.single, log);
   log(`2/5 ${plan.multi.clients} streams at once (${plan.multi.rounds} rounds)`);
   const multi = await manyStreams(rig, support, plan.multi, log);
-  // Downloads the HTTPS storage host served, by protocol and cipher: the column did go over TLS.
+  // Downloads the HTTPS storage host served, by client, protocol and cipher: dispatch's HTTPS column did go over TLS.
   const tlsStorageDownloads = rig.tlsDownloads();
   log(`HTTPS storage host served ${Object.entries(tlsStorageDownloads).map(([how, n]) => `${n} × ${how}`).join(", ") || "nothing"}`);
   log(`3/5 memory: 1 and ${plan.slow.clients} clients at ${plan.slow.rate}B/s`);

@@ -75,6 +75,7 @@ const headers: Record<Path, string> = {
   nginx: "nginx proxy",
   haproxy: "HAProxy splice",
   direct: "direct (nginx sendfile)",
+  directTls: "direct over HTTPS",
 };
 
 /** One row of the streaming table: a figure per path, "not run" where a path was skipped. */
@@ -86,6 +87,7 @@ function streamRows(s: StreamResult, title: string, fairness?: ByPath<number[]>)
   return [
     row(title, s, (p) => mbps(median(s.speed[p] ?? []))),
     row("  ratio to direct (median of rounds)", s, (p) => (p === "direct" ? "1" : fixed(s.ratio[p]))),
+    row("  ratio to direct over HTTPS (median of rounds)", s, (p) => (p === "dispatchTls" ? fixed(s.tlsToDirectTls) : p === "directTls" ? "1" : "")),
     row("  ratio to HAProxy splice (median of rounds)", s, (p) => (p === "dispatch" || p === "dispatchTls" ? fixed(s.toHaproxy[p]) : p === "haproxy" ? "1" : "")),
     ...(fairness ? [row("  slowest client / fair share", s, (p) => fixed(median(fairness[p] ?? [])))] : []),
     row("  server CPU per GiB sent", s, (p) => (s.cpuPerGiB[p] === undefined ? "" : `${s.cpuPerGiB[p]!.toFixed(2)} s`)),

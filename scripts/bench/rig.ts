@@ -31,10 +31,14 @@ export type Rig = {
    * file on the storage host, so both read the same pages of the same page cache.
    */
   readonly folder: string;
-  /** Downloads (status 200) the HTTPS storage host has served so far, by TLS protocol and cipher: proof the TLS path was taken, and how. */
+  /**
+   * Downloads (status 200) the HTTPS storage host has served so far, by client (user agent's
+   * first word: dispatch or curl), TLS protocol and cipher: proof the TLS path was taken, and how.
+   */
   tlsDownloads(): Record<string, number>;
   /** A file's URL straight from the storage host, and through each proxy. */
   direct(file: BenchFile): string;
+  directTls(file: BenchFile): string;
   proxied(file: BenchFile): string;
   haproxied(file: BenchFile): string;
   stop(): Promise<void>;
@@ -89,12 +93,14 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
       tlsDownloads: () => {
         const counts: Record<string, number> = {};
         for (const line of existsSync(tlsLog) ? readFileSync(tlsLog, "utf8").split("\n") : []) {
-          const [status, protocol, cipher] = line.split(" ");
-          if (status === "200") counts[`${protocol} ${cipher}`] = (counts[`${protocol} ${cipher}`] ?? 0) + 1;
+          const [status, protocol, cipher, agent] = line.split(" ");
+          const key = `${agent} ${protocol} ${cipher}`;
+          if (status === "200") counts[key] = (counts[key] ?? 0) + 1;
         }
         return counts;
       },
       direct: (file) => `${storage.url}/${file.name}`,
+      directTls: (file) => `${tlsStorage.url}/${file.name}`,
       proxied: (file) => `${proxy.url}/${file.name}`,
       haproxied: (file) => `${haproxy.url}/${file.name}`,
       stop,

@@ -40,10 +40,11 @@ export function planAssets(plan: BenchPlan): RigAsset[] {
 /**
  * The ways a download goes, each measured in every round: dispatch on a release with the storage
  * host on plain HTTP and on HTTPS, dispatch on a local folder (`--dir`), nginx and HAProxy as
- * reverse proxies over the plain storage host, and the storage host direct (nginx sendfile).
+ * reverse proxies over the plain storage host, and the storage host direct (nginx sendfile) and
+ * over HTTPS (what the HTTPS storage host can send at all, on the same CPUs).
  */
-export type Path = "dispatch" | "dispatchTls" | "dispatchDir" | "nginx" | "haproxy" | "direct";
-export const paths: readonly Path[] = ["dispatch", "dispatchTls", "dispatchDir", "nginx", "haproxy", "direct"];
+export type Path = "dispatch" | "dispatchTls" | "dispatchDir" | "nginx" | "haproxy" | "direct" | "directTls";
+export const paths: readonly Path[] = ["dispatch", "dispatchTls", "dispatchDir", "nginx", "haproxy", "direct", "directTls"];
 /** dispatch on a release: a proxy over the storage host, so it is set beside HAProxy too. */
 export type ReleasePath = "dispatch" | "dispatchTls";
 const releasePaths: readonly ReleasePath[] = ["dispatch", "dispatchTls"];
@@ -62,7 +63,9 @@ export type StreamResult = {
   readonly ratioRounds: ByPath<number[]>;
   /** Per round, dispatch / HAProxy (splicing) from the same round, median: the practical limit of any proxy here. */
   readonly toHaproxy: Partial<Record<ReleasePath, number>>;
-  /** CPU seconds each server spent per GiB it sent (dispatch: its process; nginx, HAProxy: all their processes and threads). */
+  /** Per round, dispatch with HTTPS storage / direct over HTTPS from the same round, median. */
+  readonly tlsToDirectTls: number;
+  /** CPU seconds each server spent per GiB it sent (dispatch: its process; nginx, HAProxy: all their processes and threads; direct: the storage host). */
   readonly cpuPerGiB: ByPath<number>;
   readonly failures: string[];
 };
@@ -78,10 +81,10 @@ export type PathSupport = { readonly folder: true | string; readonly features: D
 type Batch = { readonly seconds: number; readonly bytes: number; readonly fairness: number; readonly failures: string[]; readonly cpu: number };
 
 /** Starts `count` downloads at once and waits for all; samples progress for fairness. */
-async function batch(count: number, url: (i: number) => string, from: (i: number) => string, file: BenchFile, cpuPid?: number): Promise<Batch> {
+async function batch(count: number, url: (i: number) => string, from: (i: number) => string, file: BenchFile, cpuPid?: number, cacert?: string): Promise<Batch> {
   const cpuBefore = cpuPid === undefined ? 0 : cpuSeconds(cpuPid);
   const started = performance.now();
-  const running = Array.from({ length: count }, (_, i) => startDownload(url(i), { from: from(i), expectBytes: file.size }));
+  const running = Array.from({ length: count }, (_, i) => startDownload(url(i), { from: from(i), expectBytes: file.size, cacert }));
   let finished = 0;
   const done = running.map((r) => r.done.finally(() => finished++));
   let lastFull: number[] | undefined;
@@ -134,7 +137,7 @@ async function compare(rig: Rig, support: PathSupport, filter: string, file: Ben
     const fairness: ByPath<number[]> = Object.fromEntries(measured.map((p) => [p, []]));
     const cpu: ByPath<number> = {};
     const failures: string[] = [];
-    const where = (path: Path): { url: (file: BenchFile) => string; pid?: number } => {
+    const where = (path: Path): { url: (file: BenchFile) => string; pid?: number; cacert?: string } => {
       switch (path) {
         case "dispatch":
         case "dispatchTls":
@@ -147,17 +150,19 @@ async function compare(rig: Rig, support: PathSupport, filter: string, file: Ben
         case "haproxy":
           return { url: rig.haproxied, pid: rig.haproxy.pid };
         case "direct":
-          return { url: rig.direct };
+          return { url: rig.direct, pid: rig.storage.pid };
+        case "directTls":
+          return { url: rig.directTls, pid: rig.tlsStorage.pid, cacert: rig.ca };
       }
     };
     for (let round = 0; round < rounds; round++) {
       const order = [...measured.slice(round % measured.length), ...measured.slice(0, round % measured.length)];
       for (const path of order) {
-        const { url, pid } = where(path);
+        const { url, pid, cacert } = where(path);
         // dispatch tells servers apart by address: every download through it is a new server.
         // Each dispatch process has its own queue, so the paths of one round share addresses.
         const from = (i: number) => `127.${subnet}.${round + 1}.${i + 1}`;
-        const result = await batch(clients, () => url(file), from, file, pid);
+        const result = await batch(clients, () => url(file), from, file, pid, cacert);
         speed[path]!.push(result.bytes / result.seconds);
         fairness[path]!.push(result.fairness);
         if (pid !== undefined) cpu[path] = (cpu[path] ?? 0) + result.cpu;
@@ -176,6 +181,7 @@ async function compare(rig: Rig, support: PathSupport, filter: string, file: Ben
       ratio: Object.fromEntries(measured.map((p) => [p, median(ratioRounds[p]!)])),
       ratioRounds,
       toHaproxy: Object.fromEntries(releasePaths.map((p) => [p, median(perRound(p, "haproxy"))])),
+      tlsToDirectTls: median(perRound("dispatchTls", "directTls")),
       cpuPerGiB: Object.fromEntries(Object.entries(cpu).map(([p, seconds]) => [p, seconds / gib])),
       failures,
       fairness,
