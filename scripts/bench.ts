@@ -2,7 +2,9 @@
 /**
  * How much a download costs when it goes through dispatch: dispatch (a real process, as users
  * run it) against nginx serving real files with sendfile (the storage host), behind a stand-in
- * for GitHub's redirect; beside it nginx as a plain reverse proxy, and the storage host direct.
+ * for GitHub's redirect, with the storage host on plain HTTP and on HTTPS (a CA made for the
+ * run); dispatch serving the same files from a local folder (`--dir`); beside it nginx and
+ * HAProxy (splicing) as reverse proxies, and the storage host direct.
  *
  *   bun run bench            the full run (about 8 minutes), table on stdout, JSON in bench/results.json
  *   bun run bench --quick    small sizes, for a smoke test
@@ -13,11 +15,12 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { version } from "../src/version.ts";
 import { stopAll } from "./bench/children.ts";
+import { dispatchFeatures } from "./bench/dispatch-process.ts";
 import { describeMachine } from "./bench/machine.ts";
-import { ensureNginx } from "./bench/nginx.ts";
 import { type BenchResults, checks, machineLine, table } from "./bench/report.ts";
 import { type Rig, startRig } from "./bench/rig.ts";
-import { type BenchPlan, headUnderLoad, manyStreams, planAssets, singleStream, slowClients } from "./bench/scenarios.ts";
+import { type BenchPlan, headUnderLoad, manyStreams, type PathSupport, planAssets, singleStream, slowClients } from "./bench/scenarios.ts";
+import { ensureTools } from "./bench/tools.ts";
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -53,9 +56,12 @@ const out = options.out ?? join(import.meta.dir, "..", "bench", mode === "quick"
 const log = (line: string) => console.error(line);
 
 const files = [...new Map([plan.single.file, plan.multi.file, plan.slow.file, plan.growth.small, plan.growth.big, plan.head.file].map((f) => [f.name, f])).values()];
-const nginx = await ensureNginx(log);
-const machine = await describeMachine(nginx);
+const tools = await ensureTools(log);
+const machine = await describeMachine(tools);
 log(`dispatch ${version} bench (${mode}) on ${machineLine(machine)}`);
+const features = await dispatchFeatures();
+const support: PathSupport = { features, folder: features.folder || "this dispatch has no --dir (bun src/main.ts --help)" };
+if (support.folder !== true) log(`dispatch --dir column skipped: ${support.folder}`);
 
 let rig: Rig | undefined;
 const stopRig = async () => {
@@ -70,11 +76,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 try {
-  rig = await startRig(nginx, files, planAssets(plan));
+  rig = await startRig(tools, files, planAssets(plan));
   log(`1/5 one stream (${plan.single.rounds} rounds)`);
-  const single = await singleStream(rig, plan.single, log);
+  const single = await singleStream(rig, support, plan.single, log);
   log(`2/5 ${plan.multi.clients} streams at once (${plan.multi.rounds} rounds)`);
-  const multi = await manyStreams(rig, plan.multi, log);
+  const multi = await manyStreams(rig, support, plan.multi, log);
+  // Downloads the HTTPS storage host served, by client, protocol and cipher: dispatch's HTTPS column did go over TLS.
+  const tlsStorageDownloads = rig.tlsDownloads();
+  log(`HTTPS storage host served ${Object.entries(tlsStorageDownloads).map(([how, n]) => `${n} × ${how}`).join(", ") || "nothing"}`);
   log(`3/5 memory: 1 and ${plan.slow.clients} clients at ${plan.slow.rate}B/s`);
   const slowOne = await slowClients(rig, "slow-", plan.slow.file, 1, plan.slow.rate, 30);
   const slowMany = await slowClients(rig, "slow-", plan.slow.file, plan.slow.clients, plan.slow.rate, 31);
@@ -91,7 +100,7 @@ try {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ dispatch: version, mode, date: new Date().toISOString(), machine, plan, results, checks: checks(results), failures }, null, 2)}\n`,
+    `${JSON.stringify({ dispatch: version, mode, date: new Date().toISOString(), machine, plan, results, tlsStorageDownloads, checks: checks(results), failures }, null, 2)}\n`,
   );
   log(`figures written to ${out}`);
   if (failures.length > 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the end-to-end tests use. Safe to run again; skips what is already there.
 set -euo pipefail
-packages=(curl binutils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux nginx)
+packages=(curl binutils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux nginx haproxy openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -9,7 +9,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
     exit 1
   fi
-  # The tests start their own Avahi, nginx and dnsmasq; the packages must not start system
+  # The tests start their own Avahi, nginx, haproxy and dnsmasq; the packages must not start system
   # services (a system avahi-daemon would announce on the machine's real interfaces).
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

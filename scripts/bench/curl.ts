@@ -22,6 +22,8 @@ export type DownloadOptions = {
    * here they share the CPUs with dispatch, and 32 of them can keep it waiting for a CPU.
    */
   readonly nice?: boolean;
+  /** A CA certificate to trust, for an HTTPS URL signed by the bench's own CA. */
+  readonly cacert?: string;
 };
 
 /** A running curl download. curl is C and cheap, so the client costs the machine little. */
@@ -45,6 +47,7 @@ export function startDownload(url: string, options: DownloadOptions): RunningDow
       "--interface",
       options.from,
       ...(options.limitRate ? ["--limit-rate", options.limitRate] : []),
+      ...(options.cacert ? ["--cacert", options.cacert] : []),
       "--write-out",
       "%{http_code} %{size_download} %{time_total} %{speed_download}",
       url,

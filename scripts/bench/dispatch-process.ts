@@ -17,13 +17,34 @@ export type DispatchProcess = {
 
 const root = join(import.meta.dir, "..", "..");
 
-/** Starts `bun src/main.ts` against the API stand-in, queueing the assets whose name contains `filter`. */
-export async function startDispatchProcess(api: ApiStub, filter: string): Promise<DispatchProcess> {
+/** Where the workloads come from: a release behind the API stand-in, or a local folder (`--dir`). */
+export type DispatchSource =
+  | { readonly kind: "release"; readonly api: ApiStub; /** A CA to trust (NODE_EXTRA_CA_CERTS), for a storage host on HTTPS. */ readonly ca?: string }
+  | { readonly kind: "folder"; readonly dir: string };
+
+/** What this checkout's dispatch can do, from its `--help` (flags that other branches add). */
+export type DispatchFeatures = { readonly folder: boolean; readonly reportsFolder: boolean };
+
+export async function dispatchFeatures(): Promise<DispatchFeatures> {
+  const child = Bun.spawn([process.execPath, join(root, "src/main.ts"), "--help"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const help = out + err;
+  return { folder: /--dir[=\s]/.test(help), reportsFolder: /--reports[=\s]/.test(help) };
+}
+
+/** Starts `bun src/main.ts` on `source`, queueing the workloads whose name contains `filter`. */
+export async function startDispatchProcess(source: DispatchSource, filter: string, features?: DispatchFeatures): Promise<DispatchProcess> {
   // A fresh journal for every run (the runs differ in filter), never in the user's state folder.
   const state = mkdtempSync(join(tmpdir(), "dispatch-bench-state-"));
+  const from =
+    source.kind === "release"
+      ? ["--owner", source.api.owner, "--repo", source.api.repo, "--tag", source.api.tag, "--api-url", source.api.url, "--token", source.api.token]
+      : // Reports (none come in the bench) go to a folder too when dispatch can, so no GitHub is needed.
+        ["--dir", source.dir, ...(features?.reportsFolder ? ["--reports", join(state, "reports")] : [])];
+  const extraCa = source.kind === "release" && source.ca ? { NODE_EXTRA_CA_CERTS: source.ca } : {};
   const child = track(Bun.spawn(
-    [process.execPath, join(root, "src/main.ts"), "--owner", api.owner, "--repo", api.repo, "--tag", api.tag, "--api-url", api.url, "--token", api.token, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state, filter],
-    { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "" } },
+    [process.execPath, join(root, "src/main.ts"), ...from, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state, filter],
+    { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "", ...extraCa } },
   ));
   const stop = async () => {
     child.kill("SIGTERM");

@@ -1,39 +1,23 @@
-import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { track } from "./children.ts";
+import { waitForPort } from "./ports.ts";
 
 /** A running nginx, stopped by its own pid. */
 export type Nginx = { readonly url: string; readonly pid: number; stop(): Promise<void> };
 
-const candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"];
-
-/**
- * The nginx binary; installs Debian's nginx (and curl, the bench's client) when missing and
- * we are root.
- */
-export async function ensureNginx(log: (line: string) => void): Promise<string> {
-  const found = candidates.find((path) => existsSync(path)) ?? Bun.which("nginx");
-  const missing = [...(found ? [] : ["nginx"]), ...(Bun.which("curl") ? [] : ["curl"])];
-  if (missing.length === 0) return found!;
-  if (process.getuid?.() !== 0) throw new Error(`${missing.join(" and ")} not installed: run \`apt-get install -y ${missing.join(" ")}\` as root, or run the bench as root`);
-  log(`installing ${missing.join(" and ")} from Debian (apt-get install ${missing.join(" ")})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const command of [
-    ["apt-get", "update", "-qq"],
-    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing],
-  ]) {
-    const child = Bun.spawn(command, { env, stdout: "ignore", stderr: "inherit" });
-    if ((await child.exited) !== 0) throw new Error(`${command.join(" ")} failed`);
-  }
-  const installed = candidates.find((path) => existsSync(path));
-  if (!installed) throw new Error("nginx was installed but its binary was not found");
-  return installed;
-}
+/** A certificate and its key, PEM files (scripts/bench/certificates.ts makes them). */
+export type ServerCertificate = { readonly cert: string; readonly key: string };
 
 export type NginxSite =
   /** Serves the files under `root` with sendfile: the storage host, as fast as this machine can serve a file. */
-  | { readonly kind: "files"; readonly root: string }
+  | {
+      readonly kind: "files";
+      readonly root: string;
+      readonly tls?: ServerCertificate;
+      /** Log each request here as `STATUS PROTOCOL CIPHER USER-AGENT`, to show who fetched from which host, and how. */
+      readonly accessLog?: string;
+    }
   /** A plain reverse proxy in front of `upstream`: what a user might run instead of dispatch. */
   | { readonly kind: "proxy"; readonly upstream: string };
 
@@ -43,6 +27,10 @@ export type NginxSite =
  */
 export async function startNginx(binary: string, dir: string, site: NginxSite, port: number): Promise<Nginx> {
   const conf = join(dir, "nginx.conf");
+  // Over TLS nginx encrypts in user space (no kernel TLS here), so sendfile does not apply.
+  // TLS 1.3 as GitHub's storage offers it (nginx 1.22 leaves it out of its default protocols),
+  // with one cipher, so dispatch (BoringSSL) and curl (OpenSSL, which would pick AES-256) do the same work.
+  const tls = site.kind === "files" ? site.tls : undefined;
   const location =
     site.kind === "files"
       ? `root ${site.root};`
@@ -60,6 +48,7 @@ error_log ${join(dir, "error.log")} warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  log_format bench '$status $ssl_protocol $ssl_cipher $http_user_agent';
   sendfile on;
   tcp_nopush on;
   keepalive_timeout 65;
@@ -70,31 +59,21 @@ http {
   uwsgi_temp_path ${join(dir, "uwsgi")};
   scgi_temp_path ${join(dir, "scgi")};
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? " ssl" : ""};${tls ? `\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;` : ""}${site.kind === "files" && site.accessLog ? `\n    access_log ${site.accessLog} bench;` : ""}
     location / { ${location} }
   }
 }
 `,
   );
   const child = track(Bun.spawn([binary, "-p", dir, "-c", conf], { stdout: "ignore", stderr: "pipe" }));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    child.kill("SIGTERM");
-    await child.exited;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  await waitForPort(child, port, "nginx");
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
   };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${await new Response(child.stderr).text()}`);
-    try {
-      await fetch(`${url}/`, { method: "HEAD" });
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`nginx did not start on ${url}`);
-      }
-      await Bun.sleep(50);
-    }
-  }
-  return { url, pid: child.pid, stop };
 }

@@ -1,12 +1,12 @@
 import { cpuSeconds } from "./cpu.ts";
 import { type RunningDownload, startDownload } from "./curl.ts";
-import { type DispatchProcess, startDispatchProcess } from "./dispatch-process.ts";
+import { type DispatchFeatures, type DispatchProcess, type DispatchSource, startDispatchProcess } from "./dispatch-process.ts";
 import { headLatencies } from "./head-latency.ts";
 import type { BenchFile, Rig, RigAsset } from "./rig.ts";
 import { median, quantile } from "./stats.ts";
 
 export type BenchPlan = {
-  /** One stream, dispatch / nginx proxy / direct in turn, `rounds` times. */
+  /** One stream along every path in turn, `rounds` times. */
   readonly single: { readonly file: BenchFile; readonly rounds: number };
   /** `clients` servers at once, each its own address and asset. */
   readonly multi: { readonly file: BenchFile; readonly clients: number; readonly rounds: number };
@@ -37,38 +37,54 @@ export function planAssets(plan: BenchPlan): RigAsset[] {
   ];
 }
 
-export type Path = "dispatch" | "nginx" | "direct";
+/**
+ * The ways a download goes, each measured in every round: dispatch on a release with the storage
+ * host on plain HTTP and on HTTPS, dispatch on a local folder (`--dir`), nginx and HAProxy as
+ * reverse proxies over the plain storage host, and the storage host direct (nginx sendfile) and
+ * over HTTPS (what the HTTPS storage host can send at all, on the same CPUs).
+ */
+export type Path = "dispatch" | "dispatchTls" | "dispatchDir" | "nginx" | "haproxy" | "direct" | "directTls";
+export const paths: readonly Path[] = ["dispatch", "dispatchTls", "dispatchDir", "nginx", "haproxy", "direct", "directTls"];
+/** dispatch on a release: a proxy over the storage host, so it is set beside HAProxy too. */
+export type ReleasePath = "dispatch" | "dispatchTls";
+const releasePaths: readonly ReleasePath[] = ["dispatch", "dispatchTls"];
+
+export type ByPath<T> = Partial<Record<Path, T>>;
 
 export type StreamResult = {
   readonly clients: number;
   readonly bytesEach: number;
+  /** Paths not measured in this run, with the reason (e.g. this dispatch has no `--dir` yet). */
+  readonly skipped: ByPath<string>;
   /** Bytes per second: one stream's speed, or the aggregate of all streams. */
-  readonly speed: Record<Path, number[]>;
-  /** Per round, through / direct from the same round; the figure is their median. */
-  readonly ratio: { readonly dispatch: number; readonly nginx: number; readonly dispatchRounds: number[]; readonly nginxRounds: number[] };
-  /** CPU seconds the proxy spent per GiB it passed on (dispatch: its process; nginx: master + workers). */
-  readonly cpuPerGiB: { readonly dispatch: number; readonly nginx: number };
+  readonly speed: ByPath<number[]>;
+  /** Per round, path / direct from the same round; the figure is their median. */
+  readonly ratio: ByPath<number>;
+  readonly ratioRounds: ByPath<number[]>;
+  /** Per round, dispatch / HAProxy (splicing) from the same round, median: the practical limit of any proxy here. */
+  readonly toHaproxy: Partial<Record<ReleasePath, number>>;
+  /** Per round, dispatch with HTTPS storage / direct over HTTPS from the same round, median. */
+  readonly tlsToDirectTls: number;
+  /** CPU seconds each server spent per GiB it sent (dispatch: its process; nginx, HAProxy: all their processes and threads; direct: the storage host). */
+  readonly cpuPerGiB: ByPath<number>;
   readonly failures: string[];
 };
 
 export type MultiResult = StreamResult & {
   /** Slowest client's bytes over the mean, sampled while all were still running (1 = perfectly fair). */
-  readonly fairness: Record<Path, number[]>;
+  readonly fairness: ByPath<number[]>;
 };
 
-const order: Path[][] = [
-  ["dispatch", "nginx", "direct"],
-  ["direct", "dispatch", "nginx"],
-  ["nginx", "direct", "dispatch"],
-];
+/** Which optional paths this run can measure: `folder` is true, or why not (this dispatch has no `--dir` yet). */
+export type PathSupport = { readonly folder: true | string; readonly features: DispatchFeatures };
 
 type Batch = { readonly seconds: number; readonly bytes: number; readonly fairness: number; readonly failures: string[]; readonly cpu: number };
 
 /** Starts `count` downloads at once and waits for all; samples progress for fairness. */
-async function batch(count: number, url: (i: number) => string, from: (i: number) => string, file: BenchFile, cpuPid?: number): Promise<Batch> {
+async function batch(count: number, url: (i: number) => string, from: (i: number) => string, file: BenchFile, cpuPid?: number, cacert?: string): Promise<Batch> {
   const cpuBefore = cpuPid === undefined ? 0 : cpuSeconds(cpuPid);
   const started = performance.now();
-  const running = Array.from({ length: count }, (_, i) => startDownload(url(i), { from: from(i), expectBytes: file.size }));
+  const running = Array.from({ length: count }, (_, i) => startDownload(url(i), { from: from(i), expectBytes: file.size, cacert }));
   let finished = 0;
   const done = running.map((r) => r.done.finally(() => finished++));
   let lastFull: number[] | undefined;
@@ -85,46 +101,88 @@ async function batch(count: number, url: (i: number) => string, from: (i: number
   return { seconds, bytes: results.reduce((sum, r) => sum + r.bytes, 0), fairness, failures, cpu };
 }
 
-async function withDispatch<T>(rig: Rig, filter: string, run: (dispatch: DispatchProcess) => Promise<T>): Promise<T> {
-  const dispatch = await startDispatchProcess(rig.api, filter);
+/** Runs `run` with one dispatch process per source, all stopped afterwards (also on failure). */
+async function withDispatches<K extends string, T>(
+  sources: Partial<Record<K, DispatchSource>>,
+  filter: string,
+  features: DispatchFeatures | undefined,
+  run: (dispatches: Partial<Record<K, DispatchProcess>>) => Promise<T>,
+): Promise<T> {
+  const started: Partial<Record<K, DispatchProcess>> = {};
   try {
-    return await run(dispatch);
+    for (const [key, source] of Object.entries(sources) as [K, DispatchSource][]) started[key] = await startDispatchProcess(source, filter, features);
+    return await run(started);
   } finally {
-    await dispatch.stop();
+    await Promise.all(Object.values<DispatchProcess | undefined>(started).map((d) => d?.stop()));
   }
 }
 
-/** Rounds of `clients` downloads through dispatch, through nginx and direct, in rotating order. */
-async function compare(rig: Rig, filter: string, file: BenchFile, clients: number, rounds: number, subnet: number, log: (line: string) => void) {
-  return withDispatch(rig, filter, async (dispatch) => {
+function withDispatch<T>(rig: Rig, filter: string, run: (dispatch: DispatchProcess) => Promise<T>): Promise<T> {
+  return withDispatches({ dispatch: { kind: "release", api: rig.api } }, filter, undefined, (d) => run(d.dispatch!));
+}
+
+/** Rounds of `clients` downloads along every path, in an order that rotates from round to round. */
+async function compare(rig: Rig, support: PathSupport, filter: string, file: BenchFile, clients: number, rounds: number, subnet: number, log: (line: string) => void) {
+  const skipped: ByPath<string> = support.folder === true ? {} : { dispatchDir: support.folder };
+  const measured = paths.filter((p) => skipped[p] === undefined);
+  const sources: Partial<Record<"dispatch" | "dispatchTls" | "dispatchDir", DispatchSource>> = {
+    dispatch: { kind: "release", api: rig.api },
+    dispatchTls: { kind: "release", api: rig.tlsApi, ca: rig.ca },
+    ...(support.folder === true ? { dispatchDir: { kind: "folder", dir: rig.folder } as const } : {}),
+  };
+  return withDispatches(sources, filter, support.features, async (dispatches) => {
     // Warm the storage host's page cache, so no path pays for the first read.
     await batch(1, () => rig.direct(file), () => "127.0.0.1", file);
-    const speed: Record<Path, number[]> = { dispatch: [], nginx: [], direct: [] };
-    const fairness: Record<Path, number[]> = { dispatch: [], nginx: [], direct: [] };
-    const cpu = { dispatch: 0, nginx: 0 };
+    const speed: ByPath<number[]> = Object.fromEntries(measured.map((p) => [p, []]));
+    const fairness: ByPath<number[]> = Object.fromEntries(measured.map((p) => [p, []]));
+    const cpu: ByPath<number> = {};
     const failures: string[] = [];
+    const where = (path: Path): { url: (file: BenchFile) => string; pid?: number; cacert?: string } => {
+      switch (path) {
+        case "dispatch":
+        case "dispatchTls":
+        case "dispatchDir": {
+          const d = dispatches[path]!;
+          return { url: () => d.url, pid: d.pid };
+        }
+        case "nginx":
+          return { url: rig.proxied, pid: rig.proxy.pid };
+        case "haproxy":
+          return { url: rig.haproxied, pid: rig.haproxy.pid };
+        case "direct":
+          return { url: rig.direct, pid: rig.storage.pid };
+        case "directTls":
+          return { url: rig.directTls, pid: rig.tlsStorage.pid, cacert: rig.ca };
+      }
+    };
     for (let round = 0; round < rounds; round++) {
-      for (const path of order[round % order.length]!) {
-        const url = path === "dispatch" ? () => dispatch.url : path === "nginx" ? () => rig.proxied(file) : () => rig.direct(file);
+      const order = [...measured.slice(round % measured.length), ...measured.slice(0, round % measured.length)];
+      for (const path of order) {
+        const { url, pid, cacert } = where(path);
         // dispatch tells servers apart by address: every download through it is a new server.
+        // Each dispatch process has its own queue, so the paths of one round share addresses.
         const from = (i: number) => `127.${subnet}.${round + 1}.${i + 1}`;
-        const pid = path === "dispatch" ? dispatch.pid : path === "nginx" ? rig.proxy.pid : undefined;
-        const result = await batch(clients, url, from, file, pid);
-        speed[path].push(result.bytes / result.seconds);
-        fairness[path].push(result.fairness);
-        if (path !== "direct") cpu[path] += result.cpu;
+        const result = await batch(clients, () => url(file), from, file, pid, cacert);
+        speed[path]!.push(result.bytes / result.seconds);
+        fairness[path]!.push(result.fairness);
+        if (pid !== undefined) cpu[path] = (cpu[path] ?? 0) + result.cpu;
         failures.push(...result.failures);
-        log(`  round ${round + 1} ${path.padEnd(8)} ${(result.bytes / result.seconds / 1e6).toFixed(0).padStart(5)} MB/s${clients > 1 ? `, slowest/mean ${result.fairness.toFixed(2)}` : ""}`);
+        log(`  round ${round + 1} ${path.padEnd(11)} ${(result.bytes / result.seconds / 1e6).toFixed(0).padStart(5)} MB/s${clients > 1 ? `, slowest/mean ${result.fairness.toFixed(2)}` : ""}`);
       }
     }
-    const roundRatios = (path: "dispatch" | "nginx") => speed[path].map((s, i) => s / speed.direct[i]!);
+    const perRound = (path: Path, base: Path) => speed[path]!.map((s, i) => s / speed[base]![i]!);
+    const ratioRounds: ByPath<number[]> = Object.fromEntries(measured.map((p) => [p, perRound(p, "direct")]));
     const gib = (clients * rounds * file.size) / 2 ** 30;
     const result: MultiResult = {
       clients,
       bytesEach: file.size,
+      skipped,
       speed,
-      ratio: { dispatch: median(roundRatios("dispatch")), nginx: median(roundRatios("nginx")), dispatchRounds: roundRatios("dispatch"), nginxRounds: roundRatios("nginx") },
-      cpuPerGiB: { dispatch: cpu.dispatch / gib, nginx: cpu.nginx / gib },
+      ratio: Object.fromEntries(measured.map((p) => [p, median(ratioRounds[p]!)])),
+      ratioRounds,
+      toHaproxy: Object.fromEntries(releasePaths.map((p) => [p, median(perRound(p, "haproxy"))])),
+      tlsToDirectTls: median(perRound("dispatchTls", "directTls")),
+      cpuPerGiB: Object.fromEntries(Object.entries(cpu).map(([p, seconds]) => [p, seconds / gib])),
       failures,
       fairness,
     };
@@ -132,12 +190,12 @@ async function compare(rig: Rig, filter: string, file: BenchFile, clients: numbe
   });
 }
 
-export function singleStream(rig: Rig, plan: BenchPlan["single"], log: (line: string) => void): Promise<StreamResult> {
-  return compare(rig, "single-", plan.file, 1, plan.rounds, 10, log);
+export function singleStream(rig: Rig, support: PathSupport, plan: BenchPlan["single"], log: (line: string) => void): Promise<StreamResult> {
+  return compare(rig, support, "single-", plan.file, 1, plan.rounds, 10, log);
 }
 
-export function manyStreams(rig: Rig, plan: BenchPlan["multi"], log: (line: string) => void): Promise<MultiResult> {
-  return compare(rig, "multi-", plan.file, plan.clients, plan.rounds, 20, log);
+export function manyStreams(rig: Rig, support: PathSupport, plan: BenchPlan["multi"], log: (line: string) => void): Promise<MultiResult> {
+  return compare(rig, support, "multi-", plan.file, plan.clients, plan.rounds, 20, log);
 }
 
 export type MemoryResult = {

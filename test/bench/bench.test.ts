@@ -3,13 +3,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// The bench's smoke test: `bun run bench --quick` end to end (nginx, the API stand-in, dispatch
-// as its own process, curl clients), checking that it produces every figure. No timing
-// assertions: this machine is shared, and the figures are for people to read.
+// The bench's smoke test: `bun run bench --quick` end to end (nginx plain and HTTPS, HAProxy, the
+// API stand-ins, dispatch as its own process, curl clients), checking that it produces every
+// figure. No timing assertions: this machine is shared, and the figures are for people to read.
 const root = join(import.meta.dir, "..", "..");
-const nginxThere = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].some(existsSync);
-const canRun = process.platform === "linux" && (nginxThere || process.getuid?.() === 0);
-if (!canRun) console.warn("bench smoke test skipped: needs Linux and nginx (scripts/setup-test-host.sh installs it as root)");
+const there = (name: string) => ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"].some((dir) => existsSync(join(dir, name)));
+const canRun = process.platform === "linux" && (["nginx", "haproxy", "openssl"].every(there) || process.getuid?.() === 0);
+if (!canRun) console.warn("bench smoke test skipped: needs Linux, nginx, haproxy and openssl (scripts/setup-test-host.sh installs them as root)");
+
+// Asked of dispatch itself, not of the bench: once `--dir` lands, its column must be measured.
+const help = Bun.spawnSync([process.execPath, "src/main.ts", "--help"], { cwd: root });
+const servesFolders = /--dir[=\s]/.test(help.stdout.toString() + help.stderr.toString());
 
 const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +30,7 @@ test.skipIf(!canRun)(
     expect({ code: await child.exited, stderr: stderr.slice(-2000) }).toMatchObject({ code: 0 });
 
     // The table names each measurement and the machine it ran on.
-    for (const row of ["1 stream of 16 MiB", "4 streams of 4 MiB at once", "peak RSS, 1 client", "HEAD p50 / p99", "machine:"]) {
+    for (const row of ["1 stream of 16 MiB", "4 streams of 4 MiB at once", "ratio to HAProxy splice", "dispatch, HTTPS storage", "direct over HTTPS", "dispatch --dir", "peak RSS, 1 client", "HEAD p50 / p99", "machine:"]) {
       expect(stdout).toContain(row);
     }
     const json = JSON.parse(readFileSync(out, "utf8"));
@@ -34,14 +38,30 @@ test.skipIf(!canRun)(
     expect(json.failures).toEqual([]);
     expect(json.machine.cpus).toBeGreaterThan(0);
     const { single, multi, slowOne, slowMany, growthSmall, growthBig, head, headPaced } = json.results;
+    const measured = ["dispatch", "dispatchTls", "nginx", "haproxy", "direct", "directTls", ...(servesFolders ? ["dispatchDir"] : [])];
     for (const result of [single, multi]) {
-      for (const path of ["dispatch", "nginx", "direct"]) {
+      for (const path of measured) {
         expect(result.speed[path].length).toBeGreaterThan(0);
         for (const speed of result.speed[path]) expect(speed).toBeGreaterThan(0);
+        expect(result.ratio[path]).toBeGreaterThan(0);
       }
-      expect(result.ratio.dispatch).toBeGreaterThan(0);
-      expect(result.ratio.nginx).toBeGreaterThan(0);
+      for (const path of ["dispatch", "dispatchTls"]) expect(result.toHaproxy[path]).toBeGreaterThan(0);
+      expect(result.tlsToDirectTls).toBeGreaterThan(0);
+      // The column is skipped, with its reason, exactly when this dispatch has no --dir.
+      expect(result.skipped.dispatchDir === undefined).toBe(servesFolders);
+      if (!servesFolders) expect(result.speed.dispatchDir).toBeUndefined();
     }
+    // Every download of the HTTPS column came from the HTTPS storage host to dispatch (one per
+    // round and client), over TLS 1.2 or 1.3; curl's direct downloads over HTTPS are counted apart.
+    const overTls = Object.entries(json.tlsStorageDownloads as Record<string, number>);
+    for (const [how] of overTls) expect(how).toMatch(/^\S+ TLSv1\.[23] \S+$/);
+    const expected = json.plan.single.rounds + json.plan.multi.clients * json.plan.multi.rounds;
+    const by = (agent: string) => overTls.filter(([how]) => how.startsWith(agent)).reduce((sum, [, n]) => sum + n, 0);
+    expect(by("dispatch/")).toBeGreaterThanOrEqual(expected);
+    expect(by("curl/")).toBeGreaterThanOrEqual(expected);
+    const localChecks = json.checks.filter((c: { what: string }) => c.what.startsWith("local file"));
+    expect(localChecks).toHaveLength(2);
+    for (const c of localChecks) expect(c.met === null).toBe(!servesFolders);
     expect(slowMany.clients).toBe(4);
     for (const memory of [slowOne, slowMany, growthSmall, growthBig]) {
       // dispatch's own resident memory, read from /proc: more than nothing, less than the machine.
@@ -54,7 +74,7 @@ test.skipIf(!canRun)(
       expect(h.p99).toBeGreaterThanOrEqual(h.p50);
       expect(h.downloadsRunningAtEnd).toBe(4);
     }
-    expect(json.checks).toHaveLength(9);
+    expect(json.checks).toHaveLength(11);
 
     // Its temporary files and servers are gone (the folder holds nginx's pid files and logs).
     const left = [...benchDirs()].filter((name) => !before.has(name));
