@@ -4,8 +4,9 @@ export type StubAsset = { readonly name: string; readonly size: number; readonly
 export type ApiStub = { readonly url: string; readonly owner: string; readonly repo: string; readonly tag: string; readonly token: string; stop(): Promise<void> };
 
 /**
- * The two GitHub API calls dispatch makes, and nothing else: the release by tag, and an
- * asset's octet-stream URL redirecting to the storage host. The test fake GitHub keeps its
+ * The GitHub API calls dispatch makes to start and serve, and nothing else: the release by
+ * tag, the repository and the empty-title issue of the start-up filing check (GitHub answers
+ * 422), and an asset's octet-stream URL redirecting to the storage host. The test fake GitHub keeps its
  * assets in memory; the bench needs files of several GiB served by nginx, so it uses this.
  * The storage host must be on the API's hostname (dispatch follows redirects only there).
  */
@@ -30,21 +31,29 @@ export function startApiStub(assets: readonly StubAsset[], storageUrl: string): 
       state: "uploaded",
     })),
   });
+  // Every answer of GitHub's API carries this header; dispatch checks --api-url by it.
+  const api = { "x-github-media-type": "github.v3; format=json" };
+  const json = (body: unknown, status = 200) => Response.json(body, { status, headers: api });
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch(request) {
       const { pathname } = new URL(request.url);
+      if (pathname === "/" && !request.headers.has("authorization")) return json({ current_user_url: `${apiUrl}/user` });
       if (request.headers.get("authorization") !== `Bearer ${token}` && request.headers.get("authorization") !== `token ${token}`) {
-        return Response.json({ message: "Bad credentials" }, { status: 401 });
+        return json({ message: "Bad credentials" }, 401);
       }
-      if (pathname === `/repos/${owner}/${repo}/releases/tags/${tag}`) return Response.json(release());
+      if (pathname === `/repos/${owner}/${repo}/releases/tags/${tag}`) return json(release());
+      if (pathname === `/repos/${owner}/${repo}`) return json({ name: repo, full_name: `${owner}/${repo}`, has_issues: true, archived: false, permissions: { push: true } });
+      if (pathname === `/repos/${owner}/${repo}/issues` && request.method === "POST") {
+        return json({ message: "Validation Failed", errors: [{ resource: "Issue", code: "missing_field", field: "title" }] }, 422);
+      }
       const asset = /^\/repos\/[^/]+\/[^/]+\/releases\/assets\/(\d+)$/.exec(pathname);
       const found = asset && byId.get(Number(asset[1]));
       if (found && request.headers.get("accept") === "application/octet-stream") {
         return new Response(null, { status: 302, headers: { location: `${storageUrl}/${found.path}` } });
       }
-      return Response.json({ message: "Not Found" }, { status: 404 });
+      return json({ message: "Not Found" }, 404);
     },
   });
   apiUrl = `http://127.0.0.1:${server.port}`;
