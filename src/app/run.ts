@@ -7,6 +7,8 @@ import type { DispatchConfig } from "./config.ts";
 import { serve } from "./serve.ts";
 import { attachSinks } from "./sinks/attach.ts";
 import { issuesSink } from "./sinks/issues.ts";
+import { reportFilesSink } from "./sinks/report-files.ts";
+import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart } from "./state.ts";
 
@@ -33,8 +35,11 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   const now = () => Date.now();
   const userAgent = `dispatch/${version}`;
 
-  // 1. The queue.
-  const source = await releaseSource(config, userAgent, out);
+  // 1. The queue: a folder's files (--dir) or a release's assets.
+  const source = config.dir !== undefined ? await folderSource(config.dir, config.filters, runtime.files, out) : await releaseSource(config, userAgent, out);
+  if (config.dir !== undefined && config.reportsDir !== undefined) {
+    out.info("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
+  }
 
   // 2. The state: the journal replayed onto the queue.
   const state = await openState(config, source, runtime, out, now);
@@ -42,12 +47,18 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
 
   // 3. The sinks, then the restart they must all see.
   const fileFailures = config.fileFailures ?? false;
+  // Reports go to a folder (--reports) or to GitHub issues; only the issues sink needs the Issues permission.
+  const sink =
+    config.reportsDir !== undefined
+      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, version })
+      : issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir: state.stateDir });
+  out.info(`reports go to ${sink.label}`);
   const sinks = attachSinks({
     store,
     journal: state.journal,
     log: out,
-    sink: issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir: state.stateDir }),
-    run: { ...source.context, version },
+    sink,
+    run: { source: source.label, sink: sink.label, version },
     now,
     fileFailures,
     ...(config.retryDelayMs && { retryDelayMs: config.retryDelayMs }),
@@ -66,7 +77,8 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
         interfaces: config.mdnsInterfaces ?? [],
         path: config.path,
         version,
-        description: `dispatch: workloads of ${source.label} over UEFI HTTP boot`,
+        // A TXT string holds at most 255 bytes; a long folder path is cut rather than refused.
+        description: `dispatch: workloads from ${source.label}, reports to ${sink.label}`.slice(0, 200),
         log: out,
       })
     : undefined;

@@ -1,4 +1,4 @@
-import type { Files, Runtime, Terminal } from "./types.ts";
+import type { FileStat, Files, Runtime, Terminal } from "./types.ts";
 
 // Typed locally so the Bun type-check does not need Deno's lib; only what is used here.
 declare const Deno: {
@@ -24,11 +24,20 @@ declare const Deno: {
   truncate(path: string, length: number): Promise<void>;
   open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean }): Promise<DenoFile>;
   errors: { NotFound: new () => Error };
+  readDir(path: string): AsyncIterable<{ name: string }>;
+  stat(path: string): Promise<DenoFileInfo>;
+  SeekMode: { Start: 0 };
 };
+
+type DenoFileInfo = { isFile: boolean; isDirectory: boolean; size: number; mtime: Date | null; ino: number | null };
 
 type DenoFile = {
   write(bytes: Uint8Array): Promise<number>;
+  read(into: Uint8Array): Promise<number | null>;
+  seek(offset: number, whence: 0): Promise<number>;
+  stat(): Promise<DenoFileInfo>;
   syncData(): Promise<void>;
+  sync(): Promise<void>;
   close(): void;
 };
 
@@ -70,7 +79,49 @@ const denoFiles: Files = {
       close: async () => file.close(),
     };
   },
+  async list(dir) {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    return names;
+  },
+  async stat(path) {
+    try {
+      return denoStat(await Deno.stat(path));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+  },
+  async openRead(path) {
+    const file = await Deno.open(path, { read: true });
+    return {
+      stat: async () => denoStat(await file.stat()),
+      async read(into, position) {
+        await file.seek(position, Deno.SeekMode.Start);
+        return (await file.read(into)) ?? 0;
+      },
+      close: async () => file.close(),
+    };
+  },
+  async syncDir(dir) {
+    const file = await Deno.open(dir, { read: true });
+    try {
+      await file.sync();
+    } finally {
+      file.close();
+    }
+  },
 };
+
+/** Deno reports modification times to the millisecond only. */
+function denoStat(info: DenoFileInfo): FileStat {
+  return {
+    kind: info.isFile ? "file" : info.isDirectory ? "directory" : "other",
+    size: info.size,
+    modifiedNs: String(BigInt(info.mtime?.getTime() ?? 0) * 1_000_000n),
+    inode: info.ino ?? 0,
+  };
+}
 
 export const denoRuntime: Runtime = {
   name: "deno",

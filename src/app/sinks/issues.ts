@@ -6,7 +6,7 @@ import type { Log } from "../../core/log.ts";
 import { createFilingOctokit } from "../../github/client.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
 import type { Files } from "../../runtime/types.ts";
-import type { DispatchConfig } from "../config.ts";
+import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
 
 export type IssuesSinkDeps = {
@@ -21,10 +21,11 @@ export type IssuesSinkDeps = {
 
 /** Reports and failures as GitHub issues, in the repository the release came from. */
 export function issuesSink({ config, userAgent, log, context, files, stateDir }: IssuesSinkDeps): ReportSink {
-  const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
+  const { owner, repo, token } = githubTarget(config, "filing reports as GitHub issues");
+  const octokit = createFilingOctokit({ ...config, owner, repo, token, userAgent }, log, config.github);
   return {
-    label: `issues of ${config.owner}/${config.repo}`,
-    file: fileJob({ octokit, owner: config.owner, repo: config.repo, context, files, stateDir }),
+    label: `issues of ${owner}/${repo}`,
+    file: fileJob({ octokit, owner, repo, context, files, stateDir }),
     classify: classifyFilingError,
   };
 }

@@ -4,14 +4,14 @@ import { createOctokit } from "../../github/client.ts";
 import { explainGitHubError } from "../../github/errors.ts";
 import { fetchRelease } from "../../github/release.ts";
 import { formatBytes } from "../../status/bytes.ts";
-import type { DispatchConfig } from "../config.ts";
+import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { WorkloadSource } from "../ports.ts";
 import type { Log } from "../../core/log.ts";
 
 /** Reads the release and queues its dispatch assets; their bytes stream from GitHub on demand. */
 export async function releaseSource(config: DispatchConfig, userAgent: string, log: Log): Promise<WorkloadSource> {
-  const { owner, repo } = config;
-  const octokit = createOctokit({ ...config, userAgent }, log);
+  const { owner, repo, token } = githubTarget(config, "a release as the source");
+  const octokit = createOctokit({ ...config, owner, repo, token, userAgent }, log);
   let release;
   try {
     release = await fetchRelease(octokit, owner, repo, config.tag);
@@ -32,6 +32,6 @@ export async function releaseSource(config: DispatchConfig, userAgent: string, l
     context: { repository: `${owner}/${repo}`, release: release.tag },
     workloads,
     stateKey: [owner, repo, release.tag],
-    open: (workload, range, signal) => openAsset({ url: workload.source, apiUrl: config.apiUrl, token: config.token, userAgent, range, signal }),
+    open: (workload, range, signal) => openAsset({ url: workload.source, apiUrl: config.apiUrl, token, userAgent, range, signal }),
   };
 }
