@@ -40,6 +40,8 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   if (config.dir !== undefined && config.reportsDir !== undefined) {
     out.info("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
   }
+  // A --reports folder that cannot be made is refused before the journal is touched.
+  const reportFiles = config.reportsDir !== undefined ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, version }) : undefined;
 
   // 2. The state: the journal replayed onto the queue.
   const state = await openState(config, source, runtime, out, now);
@@ -48,10 +50,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   // 3. The sinks, then the restart they must all see.
   const fileFailures = config.fileFailures ?? false;
   // Reports go to a folder (--reports) or to GitHub issues; only the issues sink needs the Issues permission.
-  const sink =
-    config.reportsDir !== undefined
-      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, version })
-      : issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir: state.stateDir });
+  const sink = reportFiles ?? issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir: state.stateDir });
   out.info(`reports go to ${sink.label}`);
   const sinks = attachSinks({
     store,
