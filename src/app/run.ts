@@ -76,8 +76,8 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
         interfaces: config.mdnsInterfaces ?? [],
         path: config.path,
         version,
-        // A TXT string holds at most 255 bytes; a long folder path is cut rather than refused.
-        description: `dispatch: workloads from ${source.label}, reports to ${sink.label}`.slice(0, 200),
+        // The TXT record cuts a long one (a deep folder path) to fit its 255 bytes.
+        description: `dispatch: workloads from ${source.label}, reports to ${sink.label}`,
         log: out,
       })
     : undefined;

@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
+import { startFakeGitHub } from "../fake-github/index.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { pattern } from "../support/workloads.ts";
@@ -200,5 +201,26 @@ describe("the journal knows a folder run by its files", () => {
     const fresh = await startTestDispatch(undefined, { ...config, fresh: true });
     expect((await jobOf(fresh, "2.efi")).state).toBe("unassigned");
     await fresh.stop();
+  });
+});
+
+describe("a folder's reports filed as GitHub issues", () => {
+  test("the issue's footer names the folder, not a release", async () => {
+    const gh = await startFakeGitHub({ releases: [] });
+    cleanup.push(() => gh.stop());
+    const dir = folder({ "1.efi": pattern(5000, 1) });
+    const d = await startTestDispatch(gh, { dir });
+    cleanup.push(() => d.stop());
+    expect(d.lines).toContain(`reports go to issues of ${gh.owner}/${gh.repo}`);
+    expect(d.lines.some((l) => l.includes("no GitHub token needed"))).toBe(false);
+    expect((await http(d.url, { from: "127.0.0.2" })).status).toBe(200);
+    expect((await http(d.url, { method: "POST", from: "127.0.0.2" })).status).toBe(200);
+    const put = await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "local build ok" }), headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(200);
+    await until(() => gh.issues.length === 1, "the issue");
+    expect(gh.issues[0]!.title).toBe("local build ok");
+    expect(gh.issues[0]!.body).toContain(`Filed by dispatch for \`1.efi\` from folder \`${dir}\`.`);
+    // The release was never asked for: the folder is the source.
+    expect(gh.requests.filter((r) => r.path.includes("/releases"))).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ export async function folderSource(dir: string, filters: readonly string[], file
   const queued = new Set(workloads.map((w) => w.name));
   for (const asset of assets) if (!queued.has(asset.name)) leftOut.push(`${asset.name} (matches no filter)`);
 
-  log.info(`folder ${folder}: ${names.length} entries, ${workloads.length} queued`);
+  log.info(`folder ${folder}: ${names.length} ${names.length === 1 ? "entry" : "entries"}, ${workloads.length} queued`);
   for (const w of workloads) log.info(`  ⏳ ${w.name} (${formatBytes(w.size)}, ${w.bootType})`);
   if (leftOut.length > 0) {
     const more = leftOut.length > namesShown ? `, and ${leftOut.length - namesShown} more` : "";
