@@ -77,7 +77,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       const conflict = mismatch(parsed.header, header);
       if (conflict) {
         throw new JournalError(
-          `${path} belongs to another run: ${conflict}. Run with the same repository, release and filters to resume it, ` +
+          `${path} belongs to another run: ${conflict}. Run with the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters to resume it, ` +
             `--fresh to start over (the old journal is kept aside), or --state DIR for a separate folder.`,
         );
       }
