@@ -14,7 +14,7 @@ const command = defineCommand({
   meta: {
     name: "dispatch",
     version,
-    description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
+    description: "Serve a GitHub release's (or a folder's) workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues (or files).",
   },
   args,
   async run({ args: parsed, rawArgs }) {
