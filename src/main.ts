@@ -3,7 +3,7 @@ import { defineCommand, renderUsage } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { runProcess } from "./app/process.ts";
 import { startDispatch } from "./app/run.ts";
-import { args, examples, missingHints } from "./cli/args.ts";
+import { args, examples } from "./cli/args.ts";
 import { resolveConfig } from "./cli/config.ts";
 import { runMain } from "./cli/run-main.ts";
 import { detectRuntime } from "./runtime/detect.ts";
@@ -16,7 +16,7 @@ const command = defineCommand({
   meta: {
     name: "dispatch",
     version,
-    description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
+    description: "Serve a GitHub release's (or a folder's) workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues (or files).",
   },
   args,
   async run({ args: parsed, rawArgs }) {
@@ -36,7 +36,6 @@ await runMain(command, {
   rawArgs: process.argv.slice(2),
   version,
   exit: (code) => runtime.exit(code),
-  hints: missingHints,
   isTerminal: runtime.isTerminal(),
   showUsage: async (cmd) => {
     const usage = `${await renderUsage(cmd)}\n\n${examples}\n`;

@@ -1,17 +1,24 @@
 import type { Timeouts } from "../core/job.ts";
 import type { FilingClientOptions } from "../github/client.ts";
 import type { ServeLimits } from "../runtime/types.ts";
+import { UsageError } from "./errors.ts";
 
 export type BindAddress = { readonly hostname: string; readonly port: number };
 
 /** Everything a run needs, resolved from the command line and environment. */
 export type DispatchConfig = {
-  readonly owner: string;
-  readonly repo: string;
+  /** The repository of the release (source) and of the issues (sink); unset when neither is GitHub. */
+  readonly owner?: string;
+  readonly repo?: string;
   readonly tag: string;
   readonly filters: readonly string[];
-  readonly token: string;
+  /** Only needed, and only resolved, when the source or the sink is GitHub. */
+  readonly token?: string;
   readonly apiUrl: string;
+  /** --dir: the workloads are the files of this folder instead of a release's assets. */
+  readonly dir?: string;
+  /** --reports: each report becomes a Markdown file in this folder instead of a GitHub issue. */
+  readonly reportsDir?: string;
   readonly bind: BindAddress;
   readonly path: string;
   readonly mdns: boolean;
@@ -32,3 +39,11 @@ export type DispatchConfig = {
   /** Not for the command line: the same after GitHub refused for good (default: up to every 10 minutes). */
   readonly refusedDelayMs?: (attempt: number) => number;
 };
+
+/** The GitHub repository and token a release source or an issues sink needs; the message says which flag is missing. */
+export function githubTarget(config: DispatchConfig, why: string): { owner: string; repo: string; token: string } {
+  const { owner, repo, token } = config;
+  if (!owner || !repo) throw new UsageError(`${why} needs --owner and --repo`);
+  if (!token) throw new UsageError(`${why} needs a GitHub token`);
+  return { owner, repo, token };
+}

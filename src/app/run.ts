@@ -9,6 +9,8 @@ import { type Unfiled, keepUnfiled } from "./kept-reports.ts";
 import { serve } from "./serve.ts";
 import { attachSinks } from "./sinks/attach.ts";
 import { issuesSink } from "./sinks/issues.ts";
+import { reportFilesSink } from "./sinks/report-files.ts";
+import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
 
@@ -40,13 +42,24 @@ export type Settled = { readonly finished: number; readonly failed: number; read
 export async function startDispatch(given: DispatchConfig, runtime: Runtime, out: Output): Promise<Run> {
   const now = () => Date.now();
   const userAgent = `dispatch/${version}`;
-  const config = await locateGitHubApi(given, userAgent, out);
+  // Only a run that talks to GitHub asks where its API is: a folder-to-folder run needs no network.
+  const usesGitHub = given.dir === undefined || given.reportsDir === undefined;
+  const config = usesGitHub ? await locateGitHubApi(given, userAgent, out) : given;
 
-  // 1. The queue, and the sink's word that reports can be filed at all, before anything is served.
-  const source = await releaseSource(config, userAgent, out);
+  // 1. The queue: a folder's files (--dir) or a release's assets; and the sink: a folder
+  // (--reports) or GitHub issues, whose word that reports can be filed at all comes before
+  // anything is served. A --reports folder that cannot be made is refused here too.
+  const source = config.dir !== undefined ? await folderSource(config.dir, config.filters, runtime.files, out) : await releaseSource(config, userAgent, out);
+  if (config.dir !== undefined && config.reportsDir !== undefined) {
+    out.info("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
+  }
   const stateDir = stateDirOf(config, source, runtime);
-  const sink = issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir });
+  const sink =
+    config.reportsDir !== undefined
+      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, version })
+      : issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir });
   await sink.check();
+  out.info(`reports go to ${sink.label}`);
 
   // 2. The state: the journal replayed onto the queue.
   const state = await openState(config, source, stateDir, runtime, out, now);
@@ -59,7 +72,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     journal: state.journal,
     log: out,
     sink,
-    run: { ...source.context, version },
+    run: { source: source.label, sink: sink.label, version },
     now,
     fileFailures,
     ...(config.retryDelayMs && { retryDelayMs: config.retryDelayMs }),
@@ -79,7 +92,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         interfaces: config.mdnsInterfaces ?? [],
         path: config.path,
         version,
-        description: `dispatch: workloads of ${source.label} over UEFI HTTP boot`,
+        // The TXT record cuts a long one (a deep folder path) to fit its 255 bytes.
+        description: `dispatch: workloads from ${source.label}, reports to ${sink.label}`,
         log: out,
       })
     : undefined;

@@ -3,16 +3,17 @@ import { logFormats } from "../ui/output.ts";
 
 /** The command line. Names and short forms match the earlier dispatch, which users already type. */
 export const args = {
-  owner: { type: "string", alias: "o", required: true, description: "GitHub repository owner", valueHint: "owner" },
-  repo: { type: "string", alias: "r", required: true, description: "GitHub repository name", valueHint: "repo" },
+  owner: { type: "string", alias: "o", description: "GitHub repository owner (of the release, and of the issues reports are filed as)", valueHint: "owner" },
+  repo: { type: "string", alias: "r", description: "GitHub repository name", valueHint: "repo" },
   tag: {
     type: "string",
     alias: "t",
-    required: true,
-    description: "Release tag; `latest`: the newest release (prereleases too) with a matching workload",
+    description: "Release tag (required with --owner/--repo); `latest`: the newest release (prereleases too) with a matching workload",
     valueHint: "tag",
   },
-  filter: { type: "positional", required: false, description: "Keep only assets whose name contains any of these" },
+  dir: { type: "string", alias: "d", description: "Serve the *.efi, *.iso and *.img files of this folder instead of a release", valueHint: "dir" },
+  reports: { type: "string", description: "Write each report as a Markdown file into this folder instead of filing a GitHub issue", valueHint: "dir" },
+  filter: { type: "positional", required: false, description: "Keep only workloads whose name contains any of these" },
   token: { type: "string", description: "GitHub token (else GITHUB_TOKEN, GH_TOKEN, then `gh auth token`)", valueHint: "token" },
   bind: { type: "string", alias: "b", default: "0.0.0.0:8080", description: "Address and port to listen on; [::]:8080 for IPv6", valueHint: "addr:port" },
   path: { type: "string", alias: "p", default: "/dispatch", description: "The HTTP boot path servers and beacon use", valueHint: "path" },
@@ -29,9 +30,9 @@ export const args = {
   },
   "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
   "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
-  state: { type: "string", description: "Folder for the journal and kept reports (default: ~/.local/state/dispatch/OWNER/REPO/TAG)", valueHint: "dir" },
+  state: { type: "string", description: "Folder for the journal and kept reports (default: ~/.local/state/dispatch/OWNER/REPO/TAG, or …/folder/DIR)", valueHint: "dir" },
   fresh: { type: "boolean", default: false, description: "Start over instead of resuming the journal (the old one is kept aside)" },
-  "file-failures": { type: "boolean", default: false, description: "File an issue for each failed job too" },
+  "file-failures": { type: "boolean", default: false, description: "File an issue (or, with --reports, write a file) for each failed job too" },
   "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
   "log-format": {
     type: "enum",
@@ -41,11 +42,10 @@ export const args = {
   },
 } as const satisfies ArgsDef;
 
-/** Said under citty's "Missing required argument" for these options. */
+/** What to give when one of these is missing (a release run needs all three). */
 export const missingHints = {
   tag: "Name the release to serve, e.g. --tag v1.2; --tag latest takes a release tagged `latest`, else the newest published release (prereleases too) with a matching workload.",
   owner: "Name the repository that holds the release: --owner OWNER --repo REPO.",
-  repo: "Name the repository that holds the release: --owner OWNER --repo REPO.",
 } as const;
 
 export const examples = `Examples:
@@ -60,6 +60,12 @@ export const examples = `Examples:
 
   Listen on every interface, but announce with mDNS on the lab NICs only:
     dispatch -o AMDEPYC -r dispatch -t v1.2 --mdns-interface eth1 --mdns-interface eth2
+
+  Without GitHub: boot the builds in ./out, write the reports into ./results (no token needed):
+    dispatch --dir out --reports results
+
+  A release's workloads, reports as files (for a token that may not write issues):
+    dispatch -o AMDEPYC -r dispatch -t v1.2 --reports results
 
   GitHub Enterprise:
     dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com

@@ -3,7 +3,7 @@ import type { DispatchConfig } from "../app/config.ts";
 import { UsageError } from "../app/errors.ts";
 import { authHelp, resolveToken } from "../github/token.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { args } from "./args.ts";
+import { args, missingHints } from "./args.ts";
 import { parseBind } from "./bind.ts";
 import { parseDuration } from "./duration.ts";
 import { repeatedValues } from "./repeated.ts";
@@ -23,10 +23,14 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     const url = new URL(apiUrl);
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`--api-url must be http(s): ${apiUrl}`);
   });
+  const source = attempt(() => chooseSource(parsed));
   const config = {
-    owner: parsed.owner,
-    repo: parsed.repo,
-    tag: parsed.tag,
+    ...(parsed.owner !== undefined && { owner: parsed.owner }),
+    ...(parsed.repo !== undefined && { repo: parsed.repo }),
+    // A folder run has no tag; chooseSource made sure a release run has one.
+    tag: parsed.tag ?? "",
+    ...(parsed.dir !== undefined && { dir: parsed.dir }),
+    ...(parsed.reports !== undefined && { reportsDir: parsed.reports }),
     filters: parsed._.map(String),
     apiUrl: apiUrl.replace(/\/+$/, ""),
     bind: attempt(() => parseBind(parsed.bind)),
@@ -41,6 +45,8 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     fresh: parsed.fresh,
     fileFailures: parsed["file-failures"],
   };
+  // GitHub is asked nothing, so no token is looked for (nor `gh` run).
+  if (source === "folder" && parsed.reports !== undefined) return config;
   const token = await resolveToken({
     flag: parsed.token,
     env: runtime.env,
@@ -52,6 +58,35 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
   });
   if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp(config.apiUrl)}`);
   return { ...config, token };
+}
+
+/**
+ * Where the workloads come from and whether the flags fit together: a release needs --owner
+ * and --repo; a folder (--dir) takes no --tag, and needs --owner/--repo only for filing issues.
+ */
+function chooseSource(parsed: ParsedArgs<typeof args>): "release" | "folder" {
+  const named = parsed.owner !== undefined || parsed.repo !== undefined;
+  const both = parsed.owner !== undefined && parsed.repo !== undefined;
+  if (parsed.dir === undefined) {
+    if (!named) {
+      throw new Error(
+        "say where the workloads come from: --owner OWNER --repo REPO --tag TAG for a GitHub release, " +
+          "or --dir DIR for a folder of .efi, .iso and .img files (with --reports DIR, nothing needs GitHub)",
+      );
+    }
+    if (!both) throw new Error(`a release needs both --owner and --repo\n${missingHints.owner}`);
+    // As with the earlier dispatch: a forgotten -t must not quietly serve some release.
+    if (parsed.tag === undefined) throw new Error(`Missing required argument: --tag\n${missingHints.tag}`);
+    return "release";
+  }
+  if (parsed.tag !== undefined) throw new Error("--tag picks a release, but --dir serves a folder: leave out one of them");
+  if (parsed.reports !== undefined && named) {
+    throw new Error("--owner/--repo name a GitHub repository, but with --dir and --reports nothing goes to GitHub: leave them out");
+  }
+  if (parsed.reports === undefined && !both) {
+    throw new Error("with --dir, reports are filed as issues of --owner/--repo: give both, or --reports DIR to write them into a folder");
+  }
+  return "folder";
 }
 
 /** Every --mdns-interface given; what citty parsed (its last one) when the raw arguments are not at hand. */

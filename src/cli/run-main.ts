@@ -8,12 +8,10 @@ export type RunMainOptions = {
   readonly exit: (code: number) => never | void;
   /** citty colours its messages; anything but a terminal gets them plain. */
   readonly isTerminal: boolean;
-  /** What to do about a missing option, by its name ("tag"): printed under citty's message. */
-  readonly hints?: Readonly<Record<string, string>>;
 };
 
 /**
- * citty's `runMain`, except that a command line citty refuses (a missing `--tag`, say) is a
+ * citty's `runMain`, except that a command line citty refuses (a value not among the choices) is a
  * usage error with exit status 2, as the earlier dispatch had it and scripts check for; citty
  * itself exits 1, which is also what a run that failed uses.
  */
@@ -30,10 +28,7 @@ export async function runMain(command: CommandDef<any>, options: RunMainOptions)
     // citty's own argument errors (its CLIError is not exported; it names itself).
     if ((error as Error).name !== "CLIError") throw error;
     await options.showUsage(command);
-    const message = (error as Error).message;
-    const missing = /Missing required argument: --([\w-]+)/.exec(message)?.[1];
-    const hint = missing === undefined ? undefined : options.hints?.[missing];
-    const text = `dispatch: ${message}${hint ? `\n${hint}` : ""}`;
+    const text = `dispatch: ${(error as Error).message}`;
     console.error(options.isTerminal ? text : stripVTControlCharacters(text));
     options.exit(2);
   }

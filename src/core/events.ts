@@ -21,6 +21,11 @@ export type DispatchEvent =
       readonly error?: string;
       /** The failure was GitHub's (upstream cut, 404/403, unreachable), not the server's: the job goes back to the queue. */
       readonly upstream?: boolean;
+      /**
+       * The workload itself is gone (its file removed, or replaced by another build since it was
+       * queued): no retry can deliver it, so the job fails with `error` as the reason.
+       */
+      readonly gone?: boolean;
     }
   /** `beacon boot` */
   | { readonly type: "booted"; readonly at: Time; readonly ip: string }

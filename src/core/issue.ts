@@ -1,8 +1,19 @@
 import type { Job, JobState } from "./job.ts";
 import type { Report } from "./report.ts";
 
-/** Where a run happened, for the footer of the issue it files. */
-export type RunContext = { readonly repository: string; readonly release: string };
+/**
+ * Where a run happened, for the footer of the issue it files and the journal's header: a
+ * release names its repository and tag; a folder (`--dir`) its absolute path as `repository`
+ * and "folder" as `release`, with `origin` saying so in words.
+ */
+export type RunContext = {
+  readonly repository: string;
+  readonly release: string;
+  /** Where the workloads came from, as a footer says it; default: release `TAG` of OWNER/REPO. */
+  readonly origin?: string;
+};
+
+const originOf = (context: RunContext) => context.origin ?? `release \`${context.release}\` of ${context.repository}`;
 
 /** GitHub refuses issue bodies longer than this many characters. */
 export const issueBodyLimit = 65_536;
@@ -40,7 +51,7 @@ export function filingMarker(job: Job, context: RunContext, kind: "report" | "fa
 export function reportIssue(report: Report, job: Job, context: RunContext, options: BodyOptions = {}): IssueText {
   const footer = [
     "---",
-    `Filed by dispatch for \`${job.workload.name}\` from release \`${context.release}\` of ${context.repository}.`,
+    `Filed by dispatch for \`${job.workload.name}\` from ${originOf(context)}.`,
     `Server ${serverOf(job)}; booted ${time(job.entered.booting)}; reported ${time(job.entered.reported)}.`,
     ...(options.notes ?? []),
     filingMarker(job, context, "report"),
@@ -62,7 +73,7 @@ export function failureIssue(job: Job, context: RunContext): IssueText {
   const reason = phase.state === "failed" ? phase.reason : `not failed (${phase.state})`;
   const states: readonly JobState[] = ["assigned", "downloading", "booting", "failed"];
   const body = [
-    `\`${job.workload.name}\` from release \`${context.release}\` of ${context.repository} failed: ${reason}.`,
+    `\`${job.workload.name}\` from ${originOf(context)} failed: ${reason}.`,
     "",
     `Server: ${serverOf(job)}`,
     ...states.filter((s) => job.entered[s] !== undefined).map((s) => `- ${s}: ${time(job.entered[s])}`),

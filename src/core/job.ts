@@ -5,7 +5,8 @@ import type { Workload } from "./workload.ts";
 /** Milliseconds since the epoch. Time enters the core only as data carried by events. */
 export type Time = number;
 
-export type FiledIssue = { readonly number: number; readonly url: string };
+/** Where a report (or failure) was filed: a GitHub issue, or a file (`--reports`), which has no number. */
+export type FiledIssue = { readonly number?: number; readonly url: string };
 
 /**
  * Where a job is in its life. Each state carries exactly the facts that are true in it, so a

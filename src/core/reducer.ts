@@ -42,6 +42,7 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
       return noted(
         updateJob(state, event.name, (job) => {
           if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
+          if (event.gone && event.error !== undefined) return enter(job, { state: "failed", ip: event.ip, reason: event.error }, event.at);
           const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
           const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
           // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot

@@ -5,8 +5,13 @@ export type Workload = {
   readonly name: string;
   readonly size: number;
   readonly bootType: BootType;
-  /** The API URL of the asset; opaque to the core. */
+  /** Where the bytes are (the asset's API URL, a file's path); opaque to the core. */
   readonly source: string;
+  /**
+   * What tells this build from another of the same name and size (a file's modification time
+   * and inode); the journal resumes only onto the same revisions. Unset for release assets.
+   */
+  readonly revision?: string;
 };
 
 /** A release asset as the GitHub edge hands it over. */
@@ -15,6 +20,7 @@ export type AssetInfo = {
   readonly size: number;
   readonly contentType: string;
   readonly url: string;
+  readonly revision?: string;
 };
 
 /**
@@ -27,7 +33,7 @@ export function selectWorkloads(assets: readonly AssetInfo[], filters: readonly 
     const bootType = bootTypeOf(asset.contentType);
     if (!bootType) continue;
     if (filters.length > 0 && !filters.some((f) => asset.name.includes(f))) continue;
-    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url });
+    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url, ...(asset.revision !== undefined && { revision: asset.revision }) });
   }
   // Code-unit order, not locale order: the same queue on every machine.
   return workloads.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

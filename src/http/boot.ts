@@ -10,7 +10,10 @@ import { contentRange, parseRange, rangeNotSatisfiable } from "./range.ts";
 export type BootDeps = {
   readonly store: Store;
   readonly now: () => number;
-  /** Opens the workload's bytes upstream (GitHub), forwarding a validated single range. */
+  /**
+   * Opens the workload's bytes at its source (GitHub, a file), forwarding a validated single
+   * range; 410 means the workload is gone for good and its job fails with the answer's text.
+   */
   readonly openAsset: (workload: Workload, range: string | undefined, signal: AbortSignal) => Promise<Response>;
   readonly poweroff: Uint8Array<ArrayBuffer>;
   readonly log: Log;
@@ -61,6 +64,13 @@ export function bootHandler(deps: BootDeps) {
       upstream = await deps.openAsset(job.workload, forward, c.req.raw.signal);
     } catch (error) {
       return fail((error as Error).message);
+    }
+    if (upstream.status === 410) {
+      // The source says this build is gone for good (a file removed or rebuilt): the job fails, no retry.
+      const why = (await upstream.text()).trim() || `${name} is gone`;
+      deps.log.warn(`download of ${name} for ${ip} refused: ${why}`);
+      deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: wanted.start, sent: 0, error: why, upstream: true, gone: true });
+      return c.text(`dispatch cannot serve ${name}: ${why}\n`, 410);
     }
     if (upstream.status !== 200 && upstream.status !== 206) {
       await upstream.body?.cancel();

@@ -16,7 +16,7 @@ export type JournalHeader = {
   readonly release: string;
   readonly filters: readonly string[];
   /** The queue as it was: replay must see the same jobs in the same order to decide the same way. */
-  readonly workloads: readonly { readonly name: string; readonly size: number; readonly bootType: string }[];
+  readonly workloads: readonly { readonly name: string; readonly size: number; readonly bootType: string; readonly revision?: string }[];
   /** The timeouts in force until the first `restarted` event changes them. */
   readonly timeouts: Timeouts;
   readonly created: string;
@@ -26,7 +26,7 @@ const time = v.pipe(v.number(), v.finite());
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const text = v.string();
 const timeouts = v.object({ downloadMs: count, runMs: count });
-const issue = v.object({ number: count, url: text });
+const issue = v.object({ number: v.optional(count), url: text });
 const report = v.object({
   title: text,
   body: v.optional(text),
@@ -41,7 +41,7 @@ export const HeaderSchema = v.object({
   repository: text,
   release: text,
   filters: v.array(text),
-  workloads: v.array(v.object({ name: text, size: count, bootType: text })),
+  workloads: v.array(v.object({ name: text, size: count, bootType: text, revision: v.optional(text) })),
   timeouts,
   created: text,
 });
@@ -59,6 +59,7 @@ export const EventSchema = v.variant("type", [
     sent: count,
     error: v.optional(text),
     upstream: v.optional(v.boolean()),
+    gone: v.optional(v.boolean()),
   }),
   v.object({ type: v.literal("booted"), at: time, ip: text }),
   v.object({ type: v.literal("reported"), at: time, ip: text, report }),

@@ -77,7 +77,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       const conflict = mismatch(parsed.header, header);
       if (conflict) {
         throw new JournalError(
-          `${path} belongs to another run: ${conflict}. Run with the same repository, release and filters to resume it, ` +
+          `${path} belongs to another run: ${conflict}. Run with the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters to resume it, ` +
             `--fresh to start over (the old journal is kept aside), or --state DIR for a separate folder.`,
         );
       }
@@ -117,7 +117,7 @@ function headerOf(run: RunIdentity, now: number): JournalHeader {
     repository: run.repository,
     release: run.release,
     filters: [...run.filters],
-    workloads: run.workloads.map(({ name, size, bootType }) => ({ name, size, bootType })),
+    workloads: run.workloads.map(({ name, size, bootType, revision }) => ({ name, size, bootType, ...(revision !== undefined && { revision }) })),
     timeouts: run.timeouts,
     created: new Date(now).toISOString(),
   };
@@ -132,14 +132,15 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
     const show = (f: readonly string[]) => (f.length ? f.map((x) => `"${x}"`).join(" ") : "no filter");
     return `it was started with ${show(journal.filters)}, this run with ${show(run.filters)}`;
   }
-  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType})`;
+  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType}${w.revision ? `, ${w.revision}` : ""})`;
   const before = journal.workloads.map(key);
   const now = run.workloads.map(key);
   if (JSON.stringify(before) !== JSON.stringify(now)) {
     const gone = before.filter((w) => !now.includes(w));
     const added = now.filter((w) => !before.includes(w));
-    const parts = [gone.length && `no longer in the release: ${gone.join(", ")}`, added.length && `new in the release: ${added.join(", ")}`];
-    return `the release's workloads changed since it began (${parts.filter(Boolean).join("; ")})`;
+    const where = journal.release === "folder" ? "folder" : "release";
+    const parts = [gone.length && `no longer in the ${where}: ${gone.join(", ")}`, added.length && `new in the ${where}: ${added.join(", ")}`];
+    return `the ${where}'s workloads changed since it began (${parts.filter(Boolean).join("; ")})`;
   }
   return undefined;
 }

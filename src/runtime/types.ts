@@ -29,6 +29,30 @@ export type Files = {
   truncate(path: string, length: number): Promise<void>;
   /** Opens (creating it if missing) a file to append to. */
   openAppend(path: string): Promise<AppendFile>;
+  /** The names in a folder (not "." or ".."), in no particular order. */
+  list(dir: string): Promise<string[]>;
+  /** What is at `path` (symbolic links followed), or undefined when nothing is. */
+  stat(path: string): Promise<FileStat | undefined>;
+  /** Opens a file to read; its `stat` describes the open file, whatever is at the path later. */
+  openRead(path: string): Promise<ReadFile>;
+  /** Flushes a folder's entries to the disk, so a rename into it survives a power cut. */
+  syncDir(dir: string): Promise<void>;
+};
+
+export type FileStat = {
+  readonly kind: "file" | "directory" | "other";
+  readonly size: number;
+  /** Modification time in nanoseconds since the epoch (as precise as the runtime reports it), as decimal digits. */
+  readonly modifiedNs: string;
+  /** The inode number: a file replaced by rename has a new one, a file rewritten in place the same. */
+  readonly inode: number;
+};
+
+export type ReadFile = {
+  stat(): Promise<FileStat>;
+  /** Reads into `into` from byte `position`; the number of bytes read, 0 at the end of the file. */
+  read(into: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
 };
 
 export type AppendFile = {

@@ -26,7 +26,8 @@ export type JobView = {
   reason: string | null;
   /** Why filing the issue failed last, while it is being retried. */
   error: string | null;
-  issue: { number: number; url: string } | null;
+  /** `number` is left out for a report file (`--reports`), whose `url` is its path. */
+  issue: { number?: number; url: string } | null;
   /** ISO time of the last thing the server holding the job did with it. */
   seen: string | null;
   /** ISO times at which the job last entered each state. */
@@ -35,8 +36,10 @@ export type JobView = {
 
 /** Facts about the run beside the queue: where servers boot from, what is being served. */
 export type RunInfo = {
-  readonly repository: string;
-  readonly release: string;
+  /** Where the workloads come from ("OWNER/REPO release TAG", "folder /path"). */
+  readonly source: string;
+  /** Where the reports go ("issues of OWNER/REPO", "report files in /path"). */
+  readonly sink: string;
   readonly version: string;
   /** Empty until dispatch listens. */
   readonly bootUrls: readonly string[];

@@ -18,7 +18,7 @@ export type DetailFacts = {
   readonly title: string | null;
   readonly reason: string | null;
   readonly error: string | null;
-  readonly issue: { readonly number: number; readonly url: string } | null;
+  readonly issue: { readonly number?: number; readonly url: string } | null;
 };
 
 /**
@@ -38,7 +38,7 @@ export function stateDetail(job: DetailFacts, since: (state: JobState) => string
     case "reported":
       return job.error ? `filing failed, retrying: ${job.error}` : `filing "${job.title ?? ""}"`;
     case "finished":
-      return job.issue ? `#${job.issue.number} ${job.issue.url}` : "filed";
+      return job.issue ? `${job.issue.number === undefined ? "" : `#${job.issue.number} `}${job.issue.url}` : "filed";
     case "failed":
       return job.reason ?? "failed";
     default:

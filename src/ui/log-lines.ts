@@ -60,7 +60,7 @@ function freedBecause(event: Change["event"], before: Change["before"]): string 
     case "tick":
       return ` after ${formatDuration(before.timeouts.downloadMs)} without activity`;
     case "download-ended":
-      return event.error ? ` because GitHub could not deliver it (${event.error})` : "";
+      return event.error ? ` because its source could not deliver it (${event.error})` : "";
     case "restarted":
       return " (its download was cut when dispatch stopped)";
     default:

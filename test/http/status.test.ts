@@ -21,7 +21,7 @@ type Job = {
   seen: string | null;
   times: Record<string, string>;
 };
-type Status = { jobs: Job[]; counts: Record<string, number>; now: string; run: { repository: string; release: string; bootUrls: string[] } };
+type Status = { jobs: Job[]; counts: Record<string, number>; now: string; run: { source: string; sink: string; bootUrls: string[] } };
 
 const assets = [efi("a.efi", 200_000), iso("b.iso", 1_500_000), img("c.img", 30_000)];
 let gh: FakeGitHub;
@@ -95,7 +95,7 @@ describe("a job's life, watched through the event stream, the JSON and the metri
         ["b.iso", "unassigned"],
         ["c.img", "unassigned"],
       ]);
-      expect(initial.run).toMatchObject({ repository: `${gh.owner}/${gh.repo}`, release: "v1", bootUrls: [d.url] });
+      expect(initial.run).toMatchObject({ source: `${gh.owner}/${gh.repo} release v1`, sink: `issues of ${gh.owner}/${gh.repo}`, bootUrls: [d.url] });
 
       const server = labServer(d.url, "127.0.0.2");
       const shows = async (state: string) => {

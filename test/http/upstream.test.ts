@@ -25,7 +25,7 @@ test("the stream cut mid-way: the server's download breaks, the job is free, and
   expect(cut.headers["content-length"]).toBe("300000");
   expect(cut.error).toBeDefined();
   expect(cut.body.byteLength).toBeLessThan(300_000);
-  await until(() => d.lines.some((l) => l.includes("a.efi freed from 127.0.0.2 because GitHub could not deliver it")), "the log line");
+  await until(() => d.lines.some((l) => l.includes("a.efi freed from 127.0.0.2 because its source could not deliver it")), "the log line");
   expect(await jobOf(d, "a.efi")).toMatchObject({ state: "unassigned" });
   // The next server to ask gets it, whole.
   const { size } = await bootOnce(d.url, "127.0.0.3");

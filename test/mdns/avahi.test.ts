@@ -89,7 +89,7 @@ describe.skipIf(!!problem)("mDNS, resolved by Avahi on the lab network", () => {
     expect(entry!.txt).toEqual({
       path: "/dispatch",
       version: pkg.version,
-      description: "dispatch: workloads of AMDEPYC/dispatch release v1 over UEFI HTTP boot",
+      description: "dispatch: workloads from AMDEPYC/dispatch release v1, reports to issues of AMDEPYC/dispatch",
     });
     // What was announced reaches dispatch: the firmware's first request, from the lab.
     expect(headFromLab(`http://${entry!.address}:${entry!.port}${entry!.txt.path}`)).toBe("200");

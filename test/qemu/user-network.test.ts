@@ -146,8 +146,8 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, user network", () => {
       // The lab guide's "trying it without hardware" block, from its `cp` line on, run as written
       // but for the port: a shared machine may have 8080 taken.
       const readme = await readFile(join(import.meta.dir, "../../README.md"), "utf8");
-      const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("qemu-system-x86_64"));
-      if (!block) throw new Error("README.md has no sh block with a qemu-system-x86_64 command");
+      const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("qemu-system-x86_64") && b.includes("dispatch -o OWNER"));
+      if (!block) throw new Error("README.md has no sh block with dispatch -o OWNER … and a qemu-system-x86_64 command");
       const dir = await mkdtemp(join(tmpdir(), "dispatch-qemu-"));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const gh = await startFakeGitHub({ releases: [{ tag: "empty", assets: [] }] });

@@ -9,17 +9,19 @@ import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fak
 
 export type TestDispatch = Run & { url: string; lines: string[]; warnings: string[] };
 
-/** dispatch in this process, on a loopback port, against a fake GitHub; its log kept for asserts. */
-export async function startTestDispatch(gh: FakeGitHub, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {
+/**
+ * dispatch in this process, on a loopback port, against a fake GitHub (or, with `undefined`,
+ * without one: for `dir` and `reportsDir` runs); its log kept for asserts.
+ */
+export async function startTestDispatch(gh: FakeGitHub | undefined, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {
   const lines: string[] = [];
   const warnings: string[] = [];
   const config: DispatchConfig = {
-    owner: gh.owner,
-    repo: gh.repo,
+    ...(gh && { owner: gh.owner, repo: gh.repo, token: gh.token }),
     tag: "v1",
     filters: [],
-    token: gh.token,
-    apiUrl: gh.apiUrl,
+    // Without a fake GitHub, a port on loopback where nothing listens: a request would fail, never leave the machine.
+    apiUrl: gh?.apiUrl ?? "http://127.0.0.1:1",
     bind: { hostname: "127.0.0.1", port: 0 },
     path: "/dispatch",
     mdns: false,

@@ -11,7 +11,7 @@ import { statusView } from "../../src/status/view.ts";
 
 const t0 = Date.parse("2025-03-01T12:00:00Z");
 const workload = (name: string, size = 1_048_576): Workload => ({ name, size, bootType: "application/efi", source: `https://api.example/${name}` });
-const run = { repository: "lab/workloads", release: "v1.2", version: "0.1.0", bootUrls: ["http://192.0.2.1:8080/dispatch"] };
+const run = { source: "lab/workloads release v1.2", sink: "issues of lab/workloads", version: "0.1.0", bootUrls: ["http://192.0.2.1:8080/dispatch"] };
 
 function state(names: string[], ...events: DispatchEvent[]): DispatchState {
   return events.reduce(reduce, initialState(names.map((n) => workload(n)), { downloadMs: 300_000, runMs: 3_600_000 }));

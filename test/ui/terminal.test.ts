@@ -76,7 +76,7 @@ describe.skipIf(!tmuxPath)("the live terminal view", () => {
     const rowOf = (s: string, name: string) => s.split("\n").find((l) => l.includes(name)) ?? "";
 
     const first = screen();
-    expect(first).toContain("dispatch 0.1.0 · AMDEPYC/dispatch release v1 · 2 jobs");
+    expect(first).toContain("dispatch 0.1.0 · AMDEPYC/dispatch release v1 → issues of AMDEPYC/dispatch · 2 jobs");
     expect(rowOf(first, "a-memtest.efi")).toStartWith("⏳");
     expect(first).toMatch(/⏳ 2 {2}📌 0 {2}📥 0 {2}⚡ 0 {2}📝 0 {2}🏁 0 {2}❌ 0 +q quits/);
 

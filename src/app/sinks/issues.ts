@@ -7,7 +7,7 @@ import { createFilingOctokit, createOctokit } from "../../github/client.ts";
 import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
 import type { Files } from "../../runtime/types.ts";
-import type { DispatchConfig } from "../config.ts";
+import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
 import { keptReportPath } from "../kept-reports.ts";
 
@@ -23,16 +23,17 @@ export type IssuesSinkDeps = {
 
 /** Reports and failures as GitHub issues, in the repository the release came from. */
 export function issuesSink({ config, userAgent, log, context, files, stateDir }: IssuesSinkDeps): ReportSink {
-  const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
+  const { owner, repo, token } = githubTarget(config, "filing reports as GitHub issues");
+  const octokit = createFilingOctokit({ ...config, owner, repo, token, userAgent }, log, config.github);
   return {
-    label: `issues of ${config.owner}/${config.repo}`,
+    label: `issues of ${owner}/${repo}`,
     async check() {
       // The filing client never waits on a rate limit; the check uses one that does.
-      const canFile = await checkCanFile(createOctokit({ ...config, userAgent }, log), config.owner, config.repo);
+      const canFile = await checkCanFile(createOctokit({ ...config, owner, repo, token, userAgent }, log), owner, repo);
       if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
       if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
     },
-    file: fileJob({ octokit, owner: config.owner, repo: config.repo, context, files, stateDir }),
+    file: fileJob({ octokit, owner, repo, context, files, stateDir }),
     classify: classifyFilingError,
   };
 }

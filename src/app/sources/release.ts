@@ -3,14 +3,14 @@ import { openAsset } from "../../github/asset-stream.ts";
 import { createOctokit } from "../../github/client.ts";
 import { describeRelease, fetchRelease } from "../../github/release.ts";
 import { formatBytes } from "../../status/bytes.ts";
-import type { DispatchConfig } from "../config.ts";
+import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { WorkloadSource } from "../ports.ts";
 import type { Log } from "../../core/log.ts";
 
 /** Reads the release and queues its dispatch assets; their bytes stream from GitHub on demand. */
 export async function releaseSource(config: DispatchConfig, userAgent: string, log: Log): Promise<WorkloadSource> {
-  const { owner, repo } = config;
-  const octokit = createOctokit({ ...config, userAgent }, log);
+  const { owner, repo, token } = githubTarget(config, "a release as the source");
+  const octokit = createOctokit({ ...config, owner, repo, token, userAgent }, log);
   const release = await fetchRelease(octokit, owner, repo, config.tag, { hasWork: (assets) => selectWorkloads(assets, config.filters).length > 0 });
   const workloads = selectWorkloads(release.assets, config.filters);
   log.info(`release ${describeRelease(release)} of ${owner}/${repo}: ${release.assets.length} assets, ${workloads.length} queued`);
@@ -26,6 +26,6 @@ export async function releaseSource(config: DispatchConfig, userAgent: string, l
     context: { repository: `${owner}/${repo}`, release: release.tag },
     workloads,
     stateKey: [owner, repo, release.tag],
-    open: (workload, range, signal) => openAsset({ url: workload.source, apiUrl: config.apiUrl, token: config.token, userAgent, range, signal }),
+    open: (workload, range, signal) => openAsset({ url: workload.source, apiUrl: config.apiUrl, token, userAgent, range, signal }),
   };
 }

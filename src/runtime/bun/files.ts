@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, truncate } from "node:fs/promises";
-import type { AppendFile, Files } from "../types.ts";
+import type { BigIntStats } from "node:fs";
+import { mkdir, open, readFile, readdir, rename, stat, truncate } from "node:fs/promises";
+import type { AppendFile, FileStat, Files, ReadFile } from "../types.ts";
 
 /** Files through `node:fs`, which Bun implements natively. */
 export const nodeFiles: Files = {
@@ -46,4 +47,38 @@ export const nodeFiles: Files = {
       close: () => file.close(),
     };
   },
+  list: (dir) => readdir(dir),
+  async stat(path) {
+    try {
+      return statOf(await stat(path, { bigint: true }));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  },
+  async openRead(path): Promise<ReadFile> {
+    const file = await open(path, "r");
+    return {
+      stat: async () => statOf(await file.stat({ bigint: true })),
+      read: async (into, position) => (await file.read(into, 0, into.byteLength, position)).bytesRead,
+      close: () => file.close(),
+    };
+  },
+  async syncDir(dir) {
+    const file = await open(dir, "r");
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  },
 };
+
+function statOf(s: BigIntStats): FileStat {
+  return {
+    kind: s.isFile() ? "file" : s.isDirectory() ? "directory" : "other",
+    size: Number(s.size),
+    modifiedNs: String(s.mtimeNs),
+    inode: Number(s.ino),
+  };
+}

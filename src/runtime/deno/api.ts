@@ -21,11 +21,20 @@ export type DenoApi = {
   truncate(path: string, length: number): Promise<void>;
   open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean }): Promise<DenoFile>;
   errors: { NotFound: new () => Error };
+  readDir(path: string): AsyncIterable<{ name: string }>;
+  stat(path: string): Promise<DenoFileInfo>;
+  SeekMode: { Start: 0 };
 };
+
+export type DenoFileInfo = { isFile: boolean; isDirectory: boolean; size: number; mtime: Date | null; ino: number | null };
 
 export type DenoFile = {
   write(bytes: Uint8Array): Promise<number>;
+  read(into: Uint8Array): Promise<number | null>;
+  seek(offset: number, whence: 0): Promise<number>;
+  stat(): Promise<DenoFileInfo>;
   syncData(): Promise<void>;
+  sync(): Promise<void>;
   close(): void;
 };
 

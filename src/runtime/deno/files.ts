@@ -1,5 +1,5 @@
-import type { Files } from "../types.ts";
-import { Deno } from "./api.ts";
+import type { FileStat, Files } from "../types.ts";
+import { Deno, type DenoFileInfo } from "./api.ts";
 
 async function syncFile(path: string): Promise<void> {
   const file = await Deno.open(path, { read: true, write: true });
@@ -40,4 +40,46 @@ export const denoFiles: Files = {
       close: async () => file.close(),
     };
   },
+  async list(dir) {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    return names;
+  },
+  async stat(path) {
+    try {
+      return denoStat(await Deno.stat(path));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
+  },
+  async openRead(path) {
+    const file = await Deno.open(path, { read: true });
+    return {
+      stat: async () => denoStat(await file.stat()),
+      async read(into, position) {
+        await file.seek(position, Deno.SeekMode.Start);
+        return (await file.read(into)) ?? 0;
+      },
+      close: async () => file.close(),
+    };
+  },
+  async syncDir(dir) {
+    const file = await Deno.open(dir, { read: true });
+    try {
+      await file.sync();
+    } finally {
+      file.close();
+    }
+  },
 };
+
+/** Deno reports modification times to the millisecond only. */
+function denoStat(info: DenoFileInfo): FileStat {
+  return {
+    kind: info.isFile ? "file" : info.isDirectory ? "directory" : "other",
+    size: info.size,
+    modifiedNs: String(BigInt(info.mtime?.getTime() ?? 0) * 1_000_000n),
+    inode: info.ino ?? 0,
+  };
+}

@@ -51,7 +51,7 @@ export function renderScreen(model: ScreenModel, paint: Paint = plainPaint): str
 
 function headerLines({ status, now, width }: ScreenModel, paint: Paint): string[] {
   const run = status.run;
-  const title = run ? `dispatch ${run.version} · ${run.repository} release ${run.release} · ${status.jobs.length} jobs` : "dispatch";
+  const title = run ? `dispatch ${run.version} · ${run.source} → ${run.sink} · ${status.jobs.length} jobs` : "dispatch";
   const clock = new Date(now).toTimeString().slice(0, 8);
   const top = width > clock.length + 10 ? paint.bold(fit(title, width - clock.length - 1)) + " " + clock : paint.bold(fit(title, width));
   const columns = rowLayout(status.jobs, width);

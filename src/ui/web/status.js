@@ -50,8 +50,8 @@
 
   function renderRun(run) {
     if (!run) return;
-    $("#run").textContent = `${run.version} · ${run.repository} release ${run.release}`;
-    document.title = `dispatch · ${run.repository} ${run.release}`;
+    $("#run").textContent = `${run.version} · ${run.source} → ${run.sink}`;
+    document.title = `dispatch · ${run.source}`;
     const urls = $("#boot-urls");
     urls.replaceChildren(...(run.bootUrls.length ? run.bootUrls.map((url) => el("code", "", url)) : ["…"]));
   }

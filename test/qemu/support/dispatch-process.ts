@@ -15,16 +15,15 @@ export type DispatchProcess = Child & {
   readonly port: number;
 };
 
+/** A release from a (fake) GitHub, or a folder of workload files with a folder for the reports (no GitHub at all). */
 export type DispatchProcessOptions = {
-  readonly apiUrl: string;
-  readonly token: string;
-  readonly owner: string;
-  readonly repo: string;
-  readonly tag: string;
   readonly bind: string;
   /** Prefix for the command, e.g. `ip netns exec NS`. */
   readonly wrap?: readonly string[];
-};
+} & (
+  | { readonly apiUrl: string; readonly token: string; readonly owner: string; readonly repo: string; readonly tag: string }
+  | { readonly dir: string; readonly reports: string }
+);
 
 export async function startDispatchProcess(options: DispatchProcessOptions): Promise<DispatchProcess> {
   // A journal of its own for each run, never the user's state folder; removed when it stops.
@@ -36,11 +35,14 @@ export async function startDispatchProcess(options: DispatchProcessOptions): Pro
       ...(options.wrap ?? []),
       process.execPath,
       join(root, "src/main.ts"),
-      ...["--owner", options.owner, "--repo", options.repo, "--tag", options.tag],
-      ...["--bind", options.bind, "--api-url", options.apiUrl, "--no-mdns", "--state", stateDir],
+      ...("dir" in options
+        ? ["--dir", options.dir, "--reports", options.reports]
+        : ["--owner", options.owner, "--repo", options.repo, "--tag", options.tag, "--api-url", options.apiUrl]),
+      ...["--bind", options.bind, "--no-mdns", "--state", stateDir],
     ],
     // The token goes by environment, as a user would pass it: not visible in the process list.
-    env: { GITHUB_TOKEN: options.token },
+    // A folder run gets none at all.
+    env: "dir" in options ? {} : { GITHUB_TOKEN: options.token },
     line: (line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:]+Z /, ""),
   });
   const stop = async () => {

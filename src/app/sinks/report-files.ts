@@ -1,0 +1,104 @@
+import { join, resolve } from "node:path";
+import type { FilingFailure } from "../../core/filing.ts";
+import type { FiledIssue, Job, JobState } from "../../core/job.ts";
+import type { Files } from "../../runtime/types.ts";
+import { UsageError } from "../errors.ts";
+import type { ReportSink } from "../ports.ts";
+
+export type ReportFilesDeps = {
+  readonly dir: string;
+  readonly files: Files;
+  /** The source's label, written into each file. */
+  readonly source: string;
+  readonly version: string;
+};
+
+/**
+ * Reports (and, with --file-failures, failures) as Markdown files in a folder (`--reports`),
+ * for labs without GitHub or whose token may not write issues. Each file has front matter a
+ * script can read (YAML; every value is written as JSON, which YAML reads as the same value)
+ * and the report's body whole. Exactly once: the name follows from the job and the time it
+ * was reported (or failed), so a file that exists already is that report, adopted rather than
+ * written again; a file appears whole or not at all (written aside, flushed, renamed, and the
+ * folder flushed), so a report answered 200 and then filed is never lost.
+ */
+export async function reportFilesSink({ dir, files, source, version }: ReportFilesDeps): Promise<ReportSink> {
+  const folder = resolve(dir);
+  try {
+    await files.mkdirp(folder);
+  } catch (error) {
+    throw new UsageError(`--reports ${dir}: cannot create that folder (${(error as Error).message}). Give a folder dispatch may write to.`);
+  }
+  return {
+    label: `report files in ${folder}`,
+    // The folder was made above; writing a file into it needs no permission from anyone.
+    check: async () => {},
+    async file(job: Job): Promise<FiledIssue> {
+      const { name, text } = reportFile(job, source, version);
+      const path = join(folder, name);
+      // An earlier attempt (or process) that got this far wrote the same report: keep its file.
+      if ((await files.stat(path)) !== undefined) return { url: path };
+      const aside = join(folder, `.${name}.tmp`);
+      await files.writeDurably(aside, text);
+      await files.rename(aside, path);
+      await files.syncDir(folder);
+      return { url: path };
+    },
+    classify: (error: unknown): FilingFailure => ({ uncertain: false, permanent: false, message: `writing the report file failed: ${(error as Error).message}` }),
+  };
+}
+
+/** The file a job's report or failure becomes: its name (sorting in the order they came in) and text. */
+export function reportFile(job: Job, source: string, version: string): { name: string; text: string } {
+  const phase = job.phase;
+  const workload = job.workload.name;
+  const server = "ip" in phase ? (phase.ip ?? null) : null;
+  const times = (states: readonly JobState[]): [string, unknown][] =>
+    states.flatMap((s) => (job.entered[s] === undefined ? [] : [[s === "booting" ? "booted" : s, iso(job.entered[s])]]));
+
+  if (phase.state === "reported" || phase.state === "finished") {
+    const report = phase.report;
+    const at = job.entered.reported ?? 0;
+    const front: [string, unknown][] = [
+      ["kind", "report"],
+      ["workload", workload],
+      ["title", report.title],
+      ["labels", report.labels ?? []],
+      ["assignees", report.assignees ?? []],
+      ["milestone", report.milestone ?? null],
+      ["server", server],
+      ...times(["booting", "reported"]),
+      ["source", source],
+      ["dispatch", version],
+    ];
+    return { name: `${stamp(at)}_${encodeURIComponent(workload)}.md`, text: withFrontMatter(front, report.body ?? "") };
+  }
+  if (phase.state === "failed") {
+    const at = job.entered.failed ?? 0;
+    const front: [string, unknown][] = [
+      ["kind", "failure"],
+      ["workload", workload],
+      ["title", `${workload} failed: ${phase.reason}`],
+      ["reason", phase.reason],
+      ["server", server],
+      ...times(["assigned", "downloading", "booting", "failed"]),
+      ["source", source],
+      ["dispatch", version],
+    ];
+    const body = `\`${workload}\` failed: ${phase.reason}.\n\nWritten by dispatch (\`--file-failures\`).`;
+    return { name: `${stamp(at)}_${encodeURIComponent(workload)}.failed.md`, text: withFrontMatter(front, body) };
+  }
+  throw new Error(`${workload} has nothing to file (${phase.state})`);
+}
+
+function withFrontMatter(fields: readonly (readonly [string, unknown])[], body: string): string {
+  const lines = fields.map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  return `---\n${lines.join("\n")}\n---\n\n${body}${body.endsWith("\n") ? "" : "\n"}`;
+}
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** 2026-12-01T09-30-40.123Z: sorts by time, valid in every file system. */
+function stamp(at: number): string {
+  return iso(at).replaceAll(":", "-");
+}
