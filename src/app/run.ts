@@ -46,7 +46,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
     store,
     journal: state.journal,
     log: out,
-    sink: issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir: state.stateDir }),
+    sink: issuesSink({ config, userAgent, log: out, context: source.context }),
     run: { ...source.context, version },
     now,
     fileFailures,
@@ -55,7 +55,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   recordRestart(state, config, out, now);
 
   // 4. Serve.
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now });
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir });
   const unfollow = out.follow?.(sinks.status);
 
   // 5. Announce.

@@ -17,12 +17,13 @@ declare const Deno: {
   stdin: { isTerminal(): boolean; setRaw(raw: boolean): void; readable: ReadableStream<Uint8Array> };
   consoleSize(): { columns: number; rows: number };
   exit(code: number): never;
-  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  mkdir(path: string, options: { recursive: boolean; mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
-  writeTextFile(path: string, data: string): Promise<void>;
+  writeTextFile(path: string, data: string, options?: { mode?: number }): Promise<void>;
+  remove(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   truncate(path: string, length: number): Promise<void>;
-  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean }): Promise<DenoFile>;
+  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; mode?: number }): Promise<DenoFile>;
   errors: { NotFound: new () => Error };
 };
 
@@ -42,7 +43,7 @@ async function syncFile(path: string): Promise<void> {
 }
 
 const denoFiles: Files = {
-  mkdirp: (path) => Deno.mkdir(path, { recursive: true }),
+  mkdirp: (path) => Deno.mkdir(path, { recursive: true, mode: 0o700 }),
   async readText(path) {
     try {
       return await Deno.readTextFile(path);
@@ -52,7 +53,7 @@ const denoFiles: Files = {
     }
   },
   async writeDurably(path, text) {
-    await Deno.writeTextFile(path, text);
+    await Deno.writeTextFile(path, text, { mode: 0o600 });
     await syncFile(path);
   },
   rename: (from, to) => Deno.rename(from, to),
@@ -60,8 +61,13 @@ const denoFiles: Files = {
     await Deno.truncate(path, length);
     await syncFile(path);
   },
+  async remove(path) {
+    await Deno.remove(path).catch((error: unknown) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  },
   async openAppend(path) {
-    const file = await Deno.open(path, { append: true, create: true });
+    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
     return {
       async write(bytes) {
         for (let offset = 0; offset < bytes.byteLength; ) offset += await file.write(bytes.subarray(offset));

@@ -1,10 +1,10 @@
-import { mkdir, open, readFile, rename, truncate } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, truncate } from "node:fs/promises";
 import type { AppendFile, Files } from "./types.ts";
 
 /** Files through `node:fs`, which Bun implements natively. */
 export const nodeFiles: Files = {
   async mkdirp(path) {
-    await mkdir(path, { recursive: true });
+    await mkdir(path, { recursive: true, mode: 0o700 });
   },
   async readText(path) {
     try {
@@ -15,7 +15,7 @@ export const nodeFiles: Files = {
     }
   },
   async writeDurably(path, text) {
-    const file = await open(path, "w");
+    const file = await open(path, "w", 0o600);
     try {
       await file.writeFile(text, "utf8");
       await file.datasync();
@@ -33,8 +33,9 @@ export const nodeFiles: Files = {
       await file.close();
     }
   },
+  remove: (path) => rm(path, { force: true }),
   async openAppend(path): Promise<AppendFile> {
-    const file = await open(path, "a");
+    const file = await open(path, "a", 0o600);
     return {
       async write(bytes) {
         for (let offset = 0; offset < bytes.byteLength; ) {

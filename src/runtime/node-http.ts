@@ -61,8 +61,9 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   outgoing.once("finish", () => {
     if (!socket.destroyed) deadline(socket, limit.headersTimeoutMs);
   });
-  if (Number(incoming.headers["content-length"]) > limit.maxBodyBytes) {
-    outgoing.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(`request body over ${limit.maxBodyBytes} bytes\n`);
+  const maxBody = incoming.method === "PUT" ? limit.maxReportBytes : limit.maxBodyBytes;
+  if (Number(incoming.headers["content-length"]) > maxBody) {
+    outgoing.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(`request body over ${maxBody} bytes\n`);
     return;
   }
 

@@ -13,7 +13,7 @@ setDefaultTimeout(20_000);
 
 let gh: FakeGitHub;
 let d: TestDispatch;
-const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000 };
+const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000, maxReportBytes: 1024 * 1024 };
 beforeAll(async () => {
   // a.efi (8 MB, more than socket buffers hold) goes to the client that stops reading; b.efi to the one that boots.
   gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 8_000_000), efi("b.efi", 4000)] }] });
@@ -111,12 +111,14 @@ describe("slow clients are cut off, and never starve servers that boot", () => {
     expect(probe.received).toStartWith("HTTP/1.1 413");
   });
 
-  test("a chunked report over 1 MiB: 413", async () => {
+  test("a chunked report over the report limit (here 1 MiB): 413", async () => {
     const probe = await rawClient((s) => {
       s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+      s.write('e\r\n{"title":"t","\r\n');
+      s.write('8\r\nbody":"x\r\n');
       const chunk = "x".repeat(64 * 1024);
       for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-      s.write("0\r\n\r\n");
+      s.write('2\r\n"}\r\n0\r\n\r\n');
     });
     expect(probe.received).toStartWith("HTTP/1.1 413");
   });

@@ -38,18 +38,20 @@ export function startFiler(deps: FilerDeps): Filer {
   const attempt = async (name: string) => {
     const job = current(name);
     if (stopped || !job || !needsIssue(job, deps.fileFailures)) return void busy.delete(name);
+    // Which issue this attempt files: a late report may turn the job around while it runs.
+    const kind = job.phase.state === "reported" ? "report" : "failure";
     try {
       const issue = await deps.file(job, { lookFirst: uncertain.has(name) });
       busy.delete(name);
       uncertain.delete(name);
-      if (!stopped) deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue });
+      if (!stopped) deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue, for: kind });
     } catch (error) {
       const n = (attempts.get(name) ?? 0) + 1;
       attempts.set(name, n);
       const failure = deps.classify(error, deps.now());
       if (failure.uncertain) uncertain.add(name);
       if (stopped) return;
-      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message });
+      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, for: kind });
       const delay = failure.retryAt !== undefined ? Math.max(0, failure.retryAt - deps.now()) : deps.retryDelayMs(n);
       const timer = setTimeout(() => {
         timers.delete(timer);

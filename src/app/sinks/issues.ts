@@ -1,11 +1,9 @@
-import { join } from "node:path";
 import type { Octokit } from "octokit";
-import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../../core/issue.ts";
+import { type RunContext, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
 import { createFilingOctokit } from "../../github/client.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
-import type { Files } from "../../runtime/types.ts";
 import type { DispatchConfig } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
 
@@ -14,17 +12,14 @@ export type IssuesSinkDeps = {
   readonly userAgent: string;
   readonly log: Log;
   readonly context: RunContext;
-  readonly files: Files;
-  /** The state folder: full texts of reports too long for an issue are kept under `reports/`. */
-  readonly stateDir: string;
 };
 
 /** Reports and failures as GitHub issues, in the repository the release came from. */
-export function issuesSink({ config, userAgent, log, context, files, stateDir }: IssuesSinkDeps): ReportSink {
+export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps): ReportSink {
   const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
   return {
     label: `issues of ${config.owner}/${config.repo}`,
-    file: fileJob({ octokit, owner: config.owner, repo: config.repo, context, files, stateDir }),
+    file: fileJob({ octokit, owner: config.owner, repo: config.repo, context }),
     classify: classifyFilingError,
   };
 }
@@ -34,8 +29,6 @@ type FileJobDeps = {
   readonly owner: string;
   readonly repo: string;
   readonly context: RunContext;
-  readonly files: Files;
-  readonly stateDir: string;
 };
 
 /** Files the issue a job needs: its report, or its failure. */
@@ -54,14 +47,8 @@ function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    const keptAt = join(deps.stateDir, "reports", `${encodeURIComponent(job.workload.name)}.${job.entered.reported ?? 0}.md`);
-    // With room for the notes a refused field adds: the full text is kept whenever it may be cut.
-    if ((report.body?.length ?? 0) > issueBodyLimit - 8192) {
-      await deps.files.mkdirp(join(deps.stateDir, "reports"));
-      await deps.files.writeDurably(keptAt, `# ${report.title}\n\n${report.body ?? ""}\n`);
-    }
     return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
-      compose: (notes) => reportIssue(report, job, deps.context, { notes, keptAt }),
+      compose: (notes) => reportIssue(report, job, deps.context, { notes }),
       ...(report.labels && { labels: report.labels }),
       ...(report.assignees && { assignees: report.assignees }),
       ...(report.milestone !== undefined && { milestone: report.milestone }),

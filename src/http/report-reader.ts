@@ -1,0 +1,243 @@
+import { createHash } from "node:crypto";
+import { parser, type Token } from "stream-json/web/parser.js";
+import { issueBodyLimit } from "../core/issue.ts";
+import type { Report } from "../core/report.ts";
+
+/** Where a long report body goes while it arrives: a file in the state folder. */
+export type TextSpool = {
+  write(text: string): Promise<void>;
+  /** Flushes the text to the disk and closes the file; its name relative to the state folder. */
+  finish(): Promise<string>;
+  /** Removes the file (the report was not taken, or was a copy of one already kept). */
+  discard(): Promise<void>;
+};
+
+/** Opens a spool for the body of a report arriving now from `ip`. */
+export type OpenSpool = (at: number, ip: string) => Promise<TextSpool>;
+
+export type ReadLimits = {
+  /** Request bodies over this are refused (413): far above anything beacon sends (the server's `maxReportBytes`). */
+  readonly maxBytes: number;
+  /** Bodies up to this many characters stay in the report (and the journal); longer ones go to a file. */
+  readonly inlineChars: number;
+  /** How much of a body sent to a file the report keeps, for the issue. */
+  readonly keepChars: number;
+};
+
+export const readLimits: ReadLimits = {
+  maxBytes: 256 * 1024 * 1024,
+  // Room under GitHub's limit for the footer and notes: a body up to this fits an issue whole.
+  inlineChars: issueBodyLimit - 8192,
+  keepChars: issueBodyLimit,
+};
+
+export type ReadReport =
+  | {
+      readonly ok: true;
+      readonly report: Report;
+      /** Drops the body's file, if one was written: call when the report was not taken, or taken again. */
+      readonly discard: () => Promise<void>;
+    }
+  | { readonly ok: false; readonly status: 400 | 413; readonly message: string };
+
+class TooLarge extends Error {}
+
+/**
+ * Reads `beacon report`'s JSON as it arrives, holding only what the issue needs: anything that
+ * is a JSON object with a string `title` is a report. The body is streamed to a file once it
+ * outgrows `inlineChars` (a whole log piped to `beacon report` may be many MiB), so memory stays
+ * flat; its digest recognises the same report sent again. Fields beacon does not send, and
+ * fields of the wrong type or null, are ignored; empty names in `labels`/`assignees` and an
+ * empty `milestone` are dropped (beacon sends `[""]` and `""` for `-l ""` and `-m ""`).
+ */
+export async function readReport(
+  body: ReadableStream<Uint8Array> | null,
+  open: () => Promise<TextSpool>,
+  limits: ReadLimits = readLimits,
+): Promise<ReadReport> {
+  const fields = new ReportFields(open, limits);
+  const { readable, writable } = parser.asWebStream({ packKeys: true, streamKeys: false, packStrings: false, streamStrings: true, packNumbers: true, streamNumbers: false });
+  let bytes = 0;
+  const counted = (body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        bytes += chunk.byteLength;
+        if (bytes > limits.maxBytes) throw new TooLarge();
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const piped = counted.pipeTo(writable).catch((error: unknown) => error);
+  const reader = (readable as ReadableStream<Token>).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await fields.take(value);
+    }
+    const problem = await piped;
+    if (problem) throw problem;
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    await fields.discard();
+    const cause = error instanceof TooLarge ? error : await piped;
+    if (cause instanceof TooLarge) return { ok: false, status: 413, message: `report too large: the limit is ${limits.maxBytes} bytes` };
+    if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
+    return { ok: false, status: 400, message: `report is not valid JSON (${(error as Error).message}): ${notAnObject}` };
+  }
+  try {
+    return { ok: true, report: await fields.report(), discard: () => fields.discard() };
+  } catch (error) {
+    await fields.discard();
+    if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
+    throw error;
+  }
+}
+
+class NotReport extends Error {}
+
+const notAnObject = 'a report is a JSON object with a string "title", e.g. {"title":"memtest passed","body":"…"}';
+
+/** The report's fields, collected token by token. */
+class ReportFields {
+  private depth = 0;
+  private key: string | undefined;
+  /** The string being read and where it goes. */
+  private into: ((text: string) => void) | undefined;
+  private parts: string[] = [];
+  private list: string[] | undefined;
+  private title: string | undefined;
+  private milestone: string | undefined;
+  private labels: string[] | undefined;
+  private assignees: string[] | undefined;
+  private body: Body | undefined;
+  private inBody = false;
+  private started = false;
+
+  constructor(
+    private readonly open: () => Promise<TextSpool>,
+    private readonly limits: ReadLimits,
+  ) {}
+
+  async take(token: Token): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      if (token.name !== "startObject") throw new NotReport(notAnObject);
+    }
+    switch (token.name) {
+      case "startObject":
+      case "startArray":
+        if (this.depth === 1 && token.name === "startArray" && (this.key === "labels" || this.key === "assignees")) this.list = [];
+        this.depth++;
+        return;
+      case "endObject":
+      case "endArray":
+        this.depth--;
+        if (this.depth === 1 && this.list) {
+          const names = this.list.filter((name) => name.trim() !== "");
+          if (this.key === "labels") this.labels = names;
+          else this.assignees = names;
+          this.list = undefined;
+        }
+        return;
+      case "keyValue":
+        if (this.depth === 1) this.key = String(token.value);
+        return;
+      case "startString":
+        this.parts = [];
+        if (this.depth === 1 && this.key === "body" && !this.body) {
+          this.body = new Body(this.open, this.limits);
+          this.inBody = true;
+        } else if (this.depth === 1 && this.key === "title") this.into = (text) => (this.title = text);
+        else if (this.depth === 1 && this.key === "milestone") this.into = (text) => (this.milestone = text);
+        else if (this.depth === 2 && this.list) this.into = (text) => this.list!.push(text);
+        else this.into = undefined;
+        return;
+      case "stringChunk":
+        if (this.inBody) await this.body!.write(String(token.value));
+        else if (this.into) this.parts.push(String(token.value));
+        return;
+      case "endString":
+        if (this.inBody) this.inBody = false;
+        else this.into?.(this.parts.join(""));
+        this.into = undefined;
+        this.parts = [];
+        return;
+      default:
+        return; // numbers, true, false, null: no field of a report takes them
+    }
+  }
+
+  async report(): Promise<Report> {
+    if (this.title === undefined) throw new NotReport(`report has no "title" string: ${notAnObject}`);
+    const body = await this.body?.finish();
+    const milestone = this.milestone?.trim() ? this.milestone : undefined;
+    return {
+      title: this.title,
+      ...(body && body.text !== "" && { body: body.text }),
+      ...(body?.kept && { kept: body.kept }),
+      ...(this.labels?.length && { labels: this.labels }),
+      ...(this.assignees?.length && { assignees: this.assignees }),
+      ...(milestone !== undefined && { milestone }),
+    };
+  }
+
+  discard(): Promise<void> {
+    return this.body?.discard() ?? Promise.resolve();
+  }
+}
+
+/** A report body: in memory while short, then streamed to a file, its first part kept. */
+class Body {
+  private head = "";
+  private chars = 0;
+  private bytes = 0;
+  private readonly hash = createHash("sha256");
+  private readonly encoder = new TextEncoder();
+  private spool: TextSpool | undefined;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private file: string | undefined;
+
+  constructor(
+    private readonly open: () => Promise<TextSpool>,
+    private readonly limits: ReadLimits,
+  ) {}
+
+  async write(text: string): Promise<void> {
+    if (text === "") return;
+    this.chars += text.length;
+    const utf8 = this.encoder.encode(text);
+    this.bytes += utf8.byteLength;
+    this.hash.update(utf8);
+    if (this.head.length < this.limits.keepChars) this.head += text.slice(0, this.limits.keepChars - this.head.length);
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (!this.spool) {
+      if (this.chars <= this.limits.inlineChars) return;
+      // Too long to carry around: from here on the whole text goes to a file.
+      this.spool = await this.open();
+    }
+    // Write in pieces of about 1 MiB: few writes, little held.
+    if (this.pendingChars >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const text = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    if (text) await this.spool!.write(text);
+  }
+
+  async finish(): Promise<{ text: string; kept?: Report["kept"] }> {
+    if (!this.spool) return { text: this.head };
+    await this.flush();
+    this.file = await this.spool.finish();
+    return { text: this.head, kept: { file: this.file, bytes: this.bytes, chars: this.chars, sha256: this.hash.digest("hex") } };
+  }
+
+  async discard(): Promise<void> {
+    await this.spool?.discard();
+    this.spool = undefined;
+  }
+}
