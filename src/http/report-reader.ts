@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { parser, type Token } from "stream-json/web/parser.js";
+import { jsonParser, type Token } from "stream-json/core/parser.js";
 import { issueBodyLimit } from "../core/issue.ts";
 import type { Report } from "../core/report.ts";
 
@@ -40,8 +40,6 @@ export type ReadReport =
     }
   | { readonly ok: false; readonly status: 400 | 413; readonly message: string };
 
-class TooLarge extends Error {}
-
 /**
  * Reads `beacon report`'s JSON as it arrives, holding only what the issue needs: anything that
  * is a JSON object with a string `title` is a report. The body is streamed to a file once it
@@ -56,42 +54,43 @@ export async function readReport(
   limits: ReadLimits = readLimits,
 ): Promise<ReadReport> {
   const fields = new ReportFields(open, limits);
-  const { readable, writable } = parser.asWebStream({ packKeys: true, streamKeys: false, packStrings: false, streamStrings: true, packNumbers: true, streamNumbers: false });
+  // The bare tokenizer, called on each decoded chunk: tokens come back in one array per chunk,
+  // with no stream or promise per token (a log full of escapes is millions of tokens).
+  const tokenize = jsonParser({ packKeys: true, streamKeys: false, packStrings: false, streamStrings: true, packNumbers: true, streamNumbers: false });
+  const decoder = new TextDecoder();
+  const take = (text: string) => {
+    const out = tokenize(text) as unknown;
+    if (typeof out === "object" && out !== null && "values" in out) for (const token of (out as { values: Token[] }).values) fields.take(token);
+  };
+  const reader = body?.getReader();
   let bytes = 0;
-  const counted = (body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })).pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        bytes += chunk.byteLength;
-        if (bytes > limits.maxBytes) throw new TooLarge();
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-  const piped = counted.pipeTo(writable).catch((error: unknown) => error);
-  const reader = (readable as ReadableStream<Token>).getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fields.take(value);
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      bytes += chunk.value.byteLength;
+      if (bytes > limits.maxBytes) {
+        await reader?.cancel().catch(() => {});
+        await fields.discard();
+        return { ok: false, status: 413, message: `report too large: the limit is ${limits.maxBytes} bytes` };
+      }
+      take(decoder.decode(chunk.value, { stream: true }));
+      await fields.drain();
     }
-    const problem = await piped;
-    if (problem) throw problem;
-  } catch (error) {
-    await reader.cancel().catch(() => {});
-    await fields.discard();
-    const cause = error instanceof TooLarge ? error : await piped;
-    if (cause instanceof TooLarge) return { ok: false, status: 413, message: `report too large: the limit is ${limits.maxBytes} bytes` };
-    if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
-    return { ok: false, status: 400, message: `report is not valid JSON (${(error as Error).message}): ${notAnObject}` };
-  }
-  try {
+    take(decoder.decode());
     return { ok: true, report: await fields.report(), discard: () => fields.discard() };
   } catch (error) {
+    await reader?.cancel().catch(() => {});
     await fields.discard();
     if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
+    if (error instanceof Error && !(error instanceof SpoolError)) return { ok: false, status: 400, message: `report is not valid JSON (${error.message}): ${notAnObject}` };
     throw error;
   }
+}
+
+/** The state folder refused the body's file: not the client's fault. */
+export class SpoolError extends Error {
+  override name = "SpoolError";
 }
 
 class NotReport extends Error {}
@@ -101,8 +100,10 @@ const notAnObject = 'a report is a JSON object with a string "title", e.g. {"tit
 /** The report's fields, collected token by token. */
 class ReportFields {
   private depth = 0;
+  private started = false;
+  private complete = false;
   private key: string | undefined;
-  /** The string being read and where it goes. */
+  /** Where the string being read goes, if anywhere. */
   private into: ((text: string) => void) | undefined;
   private parts: string[] = [];
   private list: string[] | undefined;
@@ -112,14 +113,13 @@ class ReportFields {
   private assignees: string[] | undefined;
   private body: Body | undefined;
   private inBody = false;
-  private started = false;
 
   constructor(
     private readonly open: () => Promise<TextSpool>,
     private readonly limits: ReadLimits,
   ) {}
 
-  async take(token: Token): Promise<void> {
+  take(token: Token): void {
     if (!this.started) {
       this.started = true;
       if (token.name !== "startObject") throw new NotReport(notAnObject);
@@ -133,6 +133,7 @@ class ReportFields {
       case "endObject":
       case "endArray":
         this.depth--;
+        if (this.depth === 0) this.complete = true;
         if (this.depth === 1 && this.list) {
           const names = this.list.filter((name) => name.trim() !== "");
           if (this.key === "labels") this.labels = names;
@@ -145,16 +146,17 @@ class ReportFields {
         return;
       case "startString":
         this.parts = [];
+        this.into = undefined;
+        // The first body is the one kept (beacon sends one; JSON.parse would keep the last).
         if (this.depth === 1 && this.key === "body" && !this.body) {
-          this.body = new Body(this.open, this.limits);
+          this.body = new Body(this.limits);
           this.inBody = true;
         } else if (this.depth === 1 && this.key === "title") this.into = (text) => (this.title = text);
         else if (this.depth === 1 && this.key === "milestone") this.into = (text) => (this.milestone = text);
         else if (this.depth === 2 && this.list) this.into = (text) => this.list!.push(text);
-        else this.into = undefined;
         return;
       case "stringChunk":
-        if (this.inBody) await this.body!.write(String(token.value));
+        if (this.inBody) this.body!.write(String(token.value));
         else if (this.into) this.parts.push(String(token.value));
         return;
       case "endString":
@@ -168,9 +170,16 @@ class ReportFields {
     }
   }
 
+  /** Moves what the body holds to its file, once it is long enough to go there. */
+  drain(): Promise<void> {
+    return this.body?.drain(this.open) ?? Promise.resolve();
+  }
+
   async report(): Promise<Report> {
+    if (!this.started) throw new NotReport(`the report is empty: ${notAnObject}`);
+    if (!this.complete) throw new Error("the JSON ends before the report does");
     if (this.title === undefined) throw new NotReport(`report has no "title" string: ${notAnObject}`);
-    const body = await this.body?.finish();
+    const body = await this.body?.finish(this.open);
     const milestone = this.milestone?.trim() ? this.milestone : undefined;
     return {
       title: this.title,
@@ -187,7 +196,10 @@ class ReportFields {
   }
 }
 
-/** A report body: in memory while short, then streamed to a file, its first part kept. */
+/** Writes to the body's file happen in pieces of about this many characters: few writes, little held. */
+const pieceChars = 1 << 20;
+
+/** A report body: in memory while short, then streamed to a file with its first part kept. */
 class Body {
   private head = "";
   private chars = 0;
@@ -195,16 +207,13 @@ class Body {
   private readonly hash = createHash("sha256");
   private readonly encoder = new TextEncoder();
   private spool: TextSpool | undefined;
+  /** Text not yet in the file (all of it, while the body is short). */
   private pending: string[] = [];
   private pendingChars = 0;
-  private file: string | undefined;
 
-  constructor(
-    private readonly open: () => Promise<TextSpool>,
-    private readonly limits: ReadLimits,
-  ) {}
+  constructor(private readonly limits: ReadLimits) {}
 
-  async write(text: string): Promise<void> {
+  write(text: string): void {
     if (text === "") return;
     this.chars += text.length;
     const utf8 = this.encoder.encode(text);
@@ -213,31 +222,31 @@ class Body {
     if (this.head.length < this.limits.keepChars) this.head += text.slice(0, this.limits.keepChars - this.head.length);
     this.pending.push(text);
     this.pendingChars += text.length;
+  }
+
+  async drain(open: () => Promise<TextSpool>, all = false): Promise<void> {
     if (!this.spool) {
       if (this.chars <= this.limits.inlineChars) return;
       // Too long to carry around: from here on the whole text goes to a file.
-      this.spool = await this.open();
+      this.spool = await open().catch((error: Error) => Promise.reject(new SpoolError(error.message)));
     }
-    // Write in pieces of about 1 MiB: few writes, little held.
-    if (this.pendingChars >= 1 << 20) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
+    if (this.pendingChars < pieceChars && !all) return;
     const text = this.pending.join("");
     this.pending = [];
     this.pendingChars = 0;
-    if (text) await this.spool!.write(text);
+    const spool = this.spool!;
+    if (text) await spool.write(text).catch((error: Error) => Promise.reject(new SpoolError(error.message)));
   }
 
-  async finish(): Promise<{ text: string; kept?: Report["kept"] }> {
+  async finish(open: () => Promise<TextSpool>): Promise<{ text: string; kept?: Report["kept"] }> {
+    await this.drain(open, true);
     if (!this.spool) return { text: this.head };
-    await this.flush();
-    this.file = await this.spool.finish();
-    return { text: this.head, kept: { file: this.file, bytes: this.bytes, chars: this.chars, sha256: this.hash.digest("hex") } };
+    const file = await this.spool.finish().catch((error: Error) => Promise.reject(new SpoolError(error.message)));
+    return { text: this.head, kept: { file, bytes: this.bytes, chars: this.chars, sha256: this.hash.digest("hex") } };
   }
 
   async discard(): Promise<void> {
-    await this.spool?.discard();
+    await this.spool?.discard().catch(() => {});
     this.spool = undefined;
   }
 }

@@ -5,6 +5,9 @@ import { paginate } from "./pagination.ts";
 import { type Ctx, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, DOCS, type FieldError, issueJson, searchItemJson, validationFailed } from "./shapes.ts";
 
+const TITLE_LIMIT = 256;
+const BODY_LIMIT = 65_536;
+
 function invalidRequest(ctx: Ctx, detail: string): Response {
   // GitHub's JSON-schema rejection: 422 with a message only, no `errors` array.
   return json(ctx, 422, { message: `Invalid request.\n\n${detail}`, documentation_url: DOCS.createIssue, status: "422" });
@@ -35,6 +38,13 @@ export async function handleCreateIssue(ctx: Ctx): Promise<Response> {
   if (body.body !== undefined && body.body !== null && typeof body.body !== "string") {
     return invalidRequest(ctx, `For 'properties/body', ${JSON.stringify(body.body)} is not a string.`);
   }
+  // GitHub's length limits, counted in characters (code points), as its Rails models count them.
+  const tooLong: FieldError[] = [];
+  if ([...title].length > TITLE_LIMIT) tooLong.push({ resource: "Issue", code: "custom", field: "title", message: `title is too long (maximum is ${TITLE_LIMIT} characters)` });
+  if (typeof body.body === "string" && [...body.body].length > BODY_LIMIT) {
+    tooLong.push({ resource: "Issue", code: "custom", field: "body", message: `body is too long (maximum is ${BODY_LIMIT} characters)` });
+  }
+  if (tooLong.length) return json(ctx, 422, validationFailed(tooLong, DOCS.createIssue));
 
   // labels: strings or {name} objects; unknown names are created, as GitHub does.
   let labelNames: string[] = [];
