@@ -13,7 +13,6 @@ export const reportsFolder = "reports";
 export function reportTexts(files: Files, stateDir: string): OpenSpool {
   // Names given out by this process (a later process starts at a later millisecond).
   const taken = new Set<string>();
-  const encoder = new TextEncoder();
   return async (at, ip) => {
     await files.mkdirp(join(stateDir, reportsFolder));
     const base = `${new Date(at).toISOString().replaceAll(":", "-")}-${ip.replaceAll(/[^0-9A-Za-z.]/g, "-")}`;
@@ -30,7 +29,7 @@ export function reportTexts(files: Files, stateDir: string): OpenSpool {
       await out.close();
     };
     const spool: TextSpool = {
-      write: (text) => out.write(encoder.encode(text)),
+      write: (bytes) => out.write(bytes),
       async finish() {
         await out.sync();
         await close();

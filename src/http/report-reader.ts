@@ -5,7 +5,8 @@ import type { Report } from "../core/report.ts";
 
 /** Where a long report body goes while it arrives: a file in the state folder. */
 export type TextSpool = {
-  write(text: string): Promise<void>;
+  /** Appends the next piece of the text, as UTF-8. */
+  write(bytes: Uint8Array): Promise<void>;
   /** Flushes the text to the disk and closes the file; its name relative to the state folder. */
   finish(): Promise<string>;
   /** Removes the file (the report was not taken, or was a copy of one already kept). */
@@ -216,9 +217,6 @@ class Body {
   write(text: string): void {
     if (text === "") return;
     this.chars += text.length;
-    const utf8 = this.encoder.encode(text);
-    this.bytes += utf8.byteLength;
-    this.hash.update(utf8);
     if (this.head.length < this.limits.keepChars) this.head += text.slice(0, this.limits.keepChars - this.head.length);
     this.pending.push(text);
     this.pendingChars += text.length;
@@ -234,8 +232,12 @@ class Body {
     const text = this.pending.join("");
     this.pending = [];
     this.pendingChars = 0;
+    // Encoded, counted and hashed a piece at a time: per chunk it would be millions of small buffers.
+    const bytes = this.encoder.encode(text);
+    this.bytes += bytes.byteLength;
+    this.hash.update(bytes);
     const spool = this.spool!;
-    if (text) await spool.write(text).catch((error: Error) => Promise.reject(new SpoolError(error.message)));
+    if (bytes.byteLength) await spool.write(bytes).catch((error: Error) => Promise.reject(new SpoolError(error.message)));
   }
 
   async finish(open: () => Promise<TextSpool>): Promise<{ text: string; kept?: Report["kept"] }> {
