@@ -1,7 +1,7 @@
 import { initialState } from "../core/job.ts";
 import type { Log } from "../core/log.ts";
 import { reduce } from "../core/reducer.ts";
-import { countByState } from "../core/selectors.ts";
+import { countByState, isSettled } from "../core/selectors.ts";
 import { type Store, createStore } from "../core/store.ts";
 import { openJournal } from "../journal/open.ts";
 import { defaultStateDir } from "../journal/state-dir.ts";
@@ -31,6 +31,13 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
     dir: stateDir,
     run: { ...context, filters: config.filters, workloads, timeouts: config.timeouts },
     fresh: config.fresh ?? false,
+    over: (events, timeouts) => {
+      if (events.length === 0) return undefined; // nothing happened yet: nothing to run again
+      const last = events.reduce(reduce, initialState(workloads, timeouts));
+      if (!isSettled(last, config.fileFailures ?? false)) return undefined;
+      const counts = countByState(last);
+      return `the last run of ${source.label} is over (${counts.finished} finished, ${counts.failed} failed)`;
+    },
     now,
     log,
   });
@@ -52,6 +59,7 @@ export function recordRestart(state: OpenedState, config: DispatchConfig, log: L
   const freed = countByState(store.state).unassigned - before.unassigned;
   log.info(
     `resumed ${state.replayed} events: ${before.finished} finished, ${before.failed} failed, ` +
-      `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed`,
+      `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed ` +
+      "(to start this release over instead: --fresh)",
   );
 }

@@ -123,6 +123,42 @@ describe("SIGKILL mid-run, then start again on the same state", () => {
   }, slow);
 });
 
+describe("running a release again", () => {
+  test("a run that is over runs again: its journal is set aside with one line, servers get the queue again", async () => {
+    const gh = await fakeGitHub(1);
+    const state = tempDir();
+    const first = await dispatch(gh, state, ["--exit-when-done"]);
+    await bootOnce(first.url, "127.0.0.2");
+    expect((await report(first.url, "127.0.0.2", { title: "first run" })).status).toBe(200);
+    expect(await first.exited).toBe(0);
+
+    const second = await dispatch(gh, state);
+    const line = await second.waitFor("starting a new run");
+    expect(line).toContain("is over (1 finished, 0 failed)");
+    const aside = readdirSync(state).filter((f) => /^journal\..+\.jsonl$/.test(f));
+    expect(aside).toHaveLength(1);
+    expect(line).toContain(aside[0]!);
+    expect(second.lines.some((l) => l.includes("resumed"))).toBe(false);
+    // The same server gets the workload again, not poweroff.efi.
+    const { size } = await bootOnce(second.url, "127.0.0.2");
+    expect(size).toBe(3000);
+    expect((await report(second.url, "127.0.0.2", { title: "second run" })).status).toBe(200);
+    await second.waitFor("🏁 w0.efi finished");
+    expect(gh.issues.map((i) => i.title)).toEqual(["first run", "second run"]);
+  }, slow);
+
+  test("an unfinished run is resumed, and its start line says how to start over instead", async () => {
+    const gh = await fakeGitHub(2);
+    const state = tempDir();
+    const first = await dispatch(gh, state);
+    await bootOnce(first.url, "127.0.0.2");
+    await first.stop();
+    const second = await dispatch(gh, state);
+    expect(await second.waitFor("resumed")).toContain("--fresh");
+    expect(readdirSync(state).filter((f) => f.startsWith("journal."))).toEqual(["journal.jsonl"]);
+  }, slow);
+});
+
 describe("a journal from another run", () => {
   test("is refused with a clear message and no crash; --fresh starts over and keeps it aside", async () => {
     const gh = await fakeGitHub(2);
