@@ -1,21 +1,24 @@
 #!/usr/bin/env bun
-import { defineCommand, renderUsage, runCommand } from "citty";
+import { defineCommand, runCommand } from "citty";
 import { stripVTControlCharacters } from "node:util";
 import { runProcess } from "./app/process.ts";
 import { startDispatch } from "./app/run.ts";
 import { args, examples } from "./cli/args.ts";
+import { renderHelp } from "./cli/help.ts";
 import { resolveConfig } from "./cli/config.ts";
 import { detectRuntime } from "./runtime/detect.ts";
 import { type Output, chooseOutput } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
+const meta = {
+  name: "dispatch",
+  version,
+  description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
+};
+
 const command = defineCommand({
-  meta: {
-    name: "dispatch",
-    version,
-    description: "Serve a GitHub release's workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues.",
-  },
+  meta,
   args,
   async run({ args: parsed, rawArgs }) {
     const runtime = await detectRuntime();
@@ -36,7 +39,7 @@ const runtime = await detectRuntime();
 const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
 
 if (rawArgs.some((arg) => arg === "--help" || arg === "-h")) {
-  console.log(plain(`${await renderUsage(command)}\n\n${examples}\n`));
+  console.log(renderHelp(meta, args, examples));
 } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
   console.log(version);
 } else {

@@ -35,7 +35,7 @@ export const examples = `Examples:
   Serve every dispatch asset of release v1.2 from AMDEPYC/dispatch:
     dispatch --owner AMDEPYC --repo dispatch --tag v1.2
 
-  Only the assets whose name contains "memtest" or "stress", from the newest release:
+  Only assets whose name contains "memtest" or "stress", newest release:
     dispatch -o AMDEPYC -r dispatch -t latest memtest stress
 
   Listen on the lab NIC only, on port 8000, without mDNS:
@@ -45,6 +45,8 @@ export const examples = `Examples:
     dispatch -o AMDEPYC -r dispatch --mdns-interface eth1 --mdns-interface eth2
 
   GitHub Enterprise:
-    dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com/api/v3
+    dispatch -o lab -r workloads -t nightly \\
+      --api-url https://ghe.example.com/api/v3
 
-Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they get poweroff.efi.`;
+Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they
+get poweroff.efi.`;
