@@ -20,7 +20,7 @@ export type Run = {
   /**
    * The one shutdown sequence, in this order: the live view closes; the clock stops; serving
    * stops and the mDNS goodbye goes out together; the sinks detach (filer, read models, log,
-   * journal); the journal is flushed and closed.
+   * journal); the journal is flushed and closed; the state folder's lock is released.
    */
   stop(): Promise<void>;
 };
@@ -54,8 +54,15 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
   });
   recordRestart(state, config, out, now);
 
-  // 4. Serve.
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir });
+  // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
+    async (error: unknown) => {
+      sinks.stop();
+      await state.journal.close();
+      await state.lock.release();
+      throw error;
+    },
+  );
   const unfollow = out.follow?.(sinks.status);
 
   // 5. Announce.
@@ -88,6 +95,7 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
         await Promise.all([mdns?.stop(), serving.stop()]);
         sinks.stop();
         await state.journal.close();
+        await state.lock.release();
       })();
       return stopping;
     },

@@ -4,15 +4,19 @@ import { reduce } from "../core/reducer.ts";
 import { countByState, isSettled } from "../core/selectors.ts";
 import { type Store, createStore } from "../core/store.ts";
 import { openJournal } from "../journal/open.ts";
+import { type StateLock, StateLockedError, lockState } from "../journal/lock.ts";
 import { defaultStateDir } from "../journal/state-dir.ts";
 import type { Journal } from "../journal/writer.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import type { WorkloadSource } from "./ports.ts";
 
 export type OpenedState = {
   readonly store: Store;
   readonly journal: Journal;
+  /** This process's hold on the state folder; released last on the way out. */
+  readonly lock: StateLock;
   readonly stateDir: string;
   /** Events replayed from an earlier run's journal; undefined for a new journal. */
   readonly replayed?: number;
@@ -26,6 +30,14 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
   const stateDir = config.stateDir ?? defaultStateDir(runtime.env, source.stateKey);
   if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
   const { context, workloads } = source;
+  await runtime.files.mkdirp(stateDir);
+  let lock: StateLock;
+  try {
+    lock = await lockState(stateDir, now());
+  } catch (error) {
+    if (error instanceof StateLockedError) throw new UsageError(error.message);
+    throw error;
+  }
   const opened = await openJournal({
     files: runtime.files,
     dir: stateDir,
@@ -40,11 +52,14 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
     },
     now,
     log,
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
   });
   log.info(`state: ${opened.path}`);
 
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
-  return { store, journal: opened.journal, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+  return { store, journal: opened.journal, lock, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJournal } from "../../src/journal/parse.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
+import { type DispatchProcess, runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { bootOnce, report, status } from "../support/cycle.ts";
 import { until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
@@ -156,6 +156,30 @@ describe("running a release again", () => {
     const second = await dispatch(gh, state);
     expect(await second.waitFor("resumed")).toContain("--fresh");
     expect(readdirSync(state).filter((f) => f.startsWith("journal."))).toEqual(["journal.jsonl"]);
+  }, slow);
+});
+
+describe("one dispatch per state folder", () => {
+  test("a second dispatch on the same folder refuses to start, naming the first; a SIGKILL leaves no stuck lock", async () => {
+    const gh = await fakeGitHub(1);
+    const state = tempDir();
+    const first = await dispatch(gh, state);
+    const args = ["-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state];
+    const second = await runDispatch(bunCli(), args);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`another dispatch is using the state folder ${state}: pid ${first.pid}`);
+    expect(second.stderr).toContain("--state DIR");
+    expect(second.stdout + second.stderr).not.toContain(gh.token);
+    expect(readFileSync(join(state, "lock"), "utf8")).not.toContain(gh.token);
+    // The first is still the only one serving, and its journal is whole.
+    await bootOnce(first.url, "127.0.0.2");
+
+    expect(await first.kill("SIGKILL")).not.toBe(0);
+    const third = await dispatch(gh, state);
+    await third.waitFor("resumed");
+    await third.stop();
+    // A clean stop lets go of the folder.
+    expect(readdirSync(state)).not.toContain("lock");
   }, slow);
 });
 
