@@ -36,7 +36,8 @@ export async function lockState(dir: string, now: number): Promise<StateLock> {
     host: hostname(),
     procStart: await procStart(process.pid),
     since: new Date(now).toISOString(),
-    command: redact(process.argv),
+    // argv[0] and [1] are the runtime and the script (or the binary twice): the flags tell runs apart.
+    command: `dispatch ${redact(process.argv.slice(2))}`.trimEnd(),
   };
   for (let attempt = 0; ; attempt++) {
     try {
