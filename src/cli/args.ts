@@ -20,7 +20,7 @@ export const args = {
   "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
   "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
   state: { type: "string", description: "Folder for the journal and kept reports (default: ~/.local/state/dispatch/OWNER/REPO/TAG)", valueHint: "dir" },
-  fresh: { type: "boolean", default: false, description: "Start over instead of resuming the journal (the old one is kept aside)" },
+  fresh: { type: "boolean", default: false, description: "Start over instead of resuming an unfinished run (the old journal is kept aside)" },
   "file-failures": { type: "boolean", default: false, description: "File an issue for each failed job too" },
   "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
   "log-format": {

@@ -48,3 +48,17 @@ test("with --file-failures, the failure issue is filed first and the late report
   // Another server's report is still not this job's.
   expect((await http(d.url, { method: "PUT", from: "127.0.0.3", body: JSON.stringify({ title: "x" }) })).status).toBe(417);
 });
+
+test("a late report that comes while the failure's issue waits out GitHub's error is filed at once, and the failure is not", async () => {
+  const { d, gh } = await lab.start(
+    { releases: [{ tag: "v1", assets: [efi("a.efi", 1000)] }] },
+    { timeouts: { downloadMs: 300_000, runMs: 800 }, fileFailures: true, retryDelayMs: () => 600_000 },
+  );
+  gh.faults.failNext.push({ route: "issue", status: 422, times: 1 });
+  await bootOnce(d.url, "127.0.0.2");
+  await until(() => d.lines.some((l) => l.includes("a.efi: filing the issue failed")), "the failure's filing to fail", 10_000);
+  expect((await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "late but fine" }) })).status).toBe(200);
+  // Within this window, not after the ten-minute backoff the failure's issue was given.
+  await until(async () => (await jobOf(d, "a.efi")).state === "finished", "the report's issue", 10_000);
+  expect(gh.issues.map((i) => i.title)).toEqual(["late but fine"]);
+});
