@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DispatchEvent } from "../src/core/events.ts";
 import { journalWriter } from "../src/journal/writer.ts";
-import { nodeFiles } from "../src/runtime/node-files.ts";
+import { nodeFiles } from "../src/runtime/bun/files.ts";
 
 const n = Number(process.argv[2] ?? 500);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "dispatch-bench-"));

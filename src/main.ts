@@ -1,13 +1,14 @@
 #!/usr/bin/env bun
-import { defineCommand, runCommand } from "citty";
-import { stripVTControlCharacters } from "node:util";
+import { defineCommand } from "citty";
 import { runProcess } from "./app/process.ts";
 import { startDispatch } from "./app/run.ts";
-import { args, examples } from "./cli/args.ts";
+import { args, examples, missingHints } from "./cli/args.ts";
 import { renderHelp } from "./cli/help.ts";
 import { resolveConfig } from "./cli/config.ts";
+import { runMain } from "./cli/run-main.ts";
 import { detectRuntime } from "./runtime/detect.ts";
-import { type Output, chooseOutput } from "./ui/output.ts";
+import { chooseOutput } from "./ui/choose-output.ts";
+import type { Output } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
@@ -21,7 +22,6 @@ const command = defineCommand({
   meta,
   args,
   async run({ args: parsed, rawArgs }) {
-    const runtime = await detectRuntime();
     let out: Output = plainOutput();
     await runProcess(
       async (quit) => {
@@ -33,22 +33,12 @@ const command = defineCommand({
   },
 });
 
-const rawArgs = process.argv.slice(2);
 const runtime = await detectRuntime();
-// citty colours its messages unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
-
-if (rawArgs.some((arg) => arg === "--help" || arg === "-h")) {
-  console.log(renderHelp(meta, args, examples));
-} else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-  console.log(version);
-} else {
-  try {
-    await runCommand(command, { rawArgs });
-  } catch (error) {
-    // What citty refuses (a missing required flag, a value not among the choices) is a usage error.
-    if ((error as Error).name !== "CLIError") throw error;
-    console.error(plain(`dispatch: ${(error as Error).message}\nRun \`dispatch --help\` for the options and examples.`));
-    runtime.exit(2);
-  }
-}
+await runMain(command, {
+  rawArgs: process.argv.slice(2),
+  version,
+  exit: (code) => runtime.exit(code),
+  hints: missingHints,
+  isTerminal: runtime.isTerminal(),
+  showUsage: async () => console.log(renderHelp(meta, args, examples)),
+});

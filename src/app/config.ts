@@ -29,4 +29,6 @@ export type DispatchConfig = {
   readonly limits?: Partial<ServeLimits>;
   /** Not for the command line: the wait before filing retry number `attempt` when GitHub names no time. */
   readonly retryDelayMs?: (attempt: number) => number;
+  /** Not for the command line: the same after GitHub refused for good (default: up to every 10 minutes). */
+  readonly refusedDelayMs?: (attempt: number) => number;
 };

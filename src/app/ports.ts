@@ -23,6 +23,11 @@ export type WorkloadSource = {
 /** Where reports (and, with --file-failures, failures) go: GitHub issues (sinks/issues.ts). */
 export type ReportSink = {
   readonly label: string;
+  /**
+   * Before the first server boots: throws (exit 2, saying what to fix) when no report could
+   * ever be filed; warns and resolves when that cannot be known now.
+   */
+  check(): Promise<void>;
   /** Files the job's report or failure; with `lookFirst`, returns what an earlier attempt filed, if it did. */
   file(job: Job, options: { readonly lookFirst: boolean }): Promise<FiledIssue>;
   /** What a failed `file` says about the next attempt. */

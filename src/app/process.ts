@@ -1,6 +1,6 @@
 import type { Runtime } from "../runtime/types.ts";
 import type { Output } from "../ui/output.ts";
-import { UsageError } from "./errors.ts";
+import { exitCodeOf } from "./errors.ts";
 import type { Run } from "./run.ts";
 
 export type ProcessOptions = {
@@ -21,23 +21,33 @@ export async function runProcess(start: (quit: () => void) => Promise<Run>, opti
   const { runtime } = options;
   let run: Run | undefined;
   let ending = false;
-  const end = async (code: number, line: string) => {
+  const end = async (code: number, lines: readonly { warn?: boolean; text: string }[]) => {
     if (ending) return;
     ending = true;
-    options.out().info(line);
+    const out = options.out();
+    for (const line of lines) (line.warn ? out.warn : out.info)(line.text);
     await run?.stop();
     runtime.exit(code);
   };
-  const quit = () => void end(0, "stopping");
+  const quit = () => void end(0, [{ text: "stopping" }]);
   runtime.onSignal("SIGINT", quit);
   runtime.onSignal("SIGTERM", quit);
   try {
     run = await start(quit);
   } catch (error) {
     console.error(`dispatch: ${(error as Error).message}`);
-    runtime.exit(error instanceof UsageError ? 2 : 1);
+    runtime.exit(exitCodeOf(error));
   }
   if (options.exitWhenDone && run) {
-    void run.settled.then(({ finished, failed }) => end(failed > 0 ? 1 : 0, `done: ${finished} finished, ${failed} failed`));
+    const stateDir = run.stateDir;
+    void run.settled.then(({ finished, failed, unfiled }) =>
+      end(failed > 0 || unfiled.length > 0 ? 1 : 0, [
+        { text: `done: ${finished} finished, ${failed} failed${unfiled.length ? `, ${unfiled.length} not filed` : ""}` },
+        // A refusal for good ends the run too, with where its reports are: the next start files them.
+        ...[...new Set(unfiled.map((job) => job.reason))].map((reason) => ({ warn: true, text: `not filed: ${reason}` })),
+        ...unfiled.map((job) => ({ warn: true, text: `  ${job.name}: its text is in ${job.keptAt}` })),
+        ...(unfiled.length ? [{ warn: true, text: `the reports are kept in ${stateDir}; the next start with the same state folder files them` }] : []),
+      ]),
+    );
   }
 }

@@ -1,22 +1,27 @@
-import { countByState } from "../core/selectors.ts";
+import { countByState, filingRefused } from "../core/selectors.ts";
 import { startMdns } from "../mdns/start-mdns.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Output } from "../ui/output.ts";
 import { version } from "../version.ts";
 import type { DispatchConfig } from "./config.ts";
+import { locateGitHubApi } from "./github-api.ts";
+import { type Unfiled, keepUnfiled } from "./kept-reports.ts";
 import { serve } from "./serve.ts";
 import { attachSinks } from "./sinks/attach.ts";
 import { issuesSink } from "./sinks/issues.ts";
 import { releaseSource } from "./sources/release.ts";
-import { openState, recordRestart } from "./state.ts";
+import { openState, recordRestart, stateDirOf } from "./state.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
   readonly port: number;
   /** The state folder in use. */
   readonly stateDir: string;
-  /** Resolves once every job is finished or failed and nothing is left to file (`--exit-when-done`). */
-  readonly settled: Promise<{ readonly finished: number; readonly failed: number }>;
+  /**
+   * Resolves once every job is finished or failed and nothing is left to file, or only what
+   * GitHub refuses for good (`unfiled`, their texts kept in the state folder) (`--exit-when-done`).
+   */
+  readonly settled: Promise<Settled>;
   /**
    * The one shutdown sequence, in this order: the live view closes; the clock stops; serving
    * stops and the mDNS goodbye goes out together; the sinks detach (filer, read models, log,
@@ -25,34 +30,42 @@ export type Run = {
   stop(): Promise<void>;
 };
 
+export type Settled = { readonly finished: number; readonly failed: number; readonly unfiled: readonly Unfiled[] };
+
 /**
- * Starts a run in five phases: load the queue from the source, open the state (journal and
- * replay), attach the sinks in their order, serve, announce. Throws with a readable message.
+ * Starts a run in five phases: load the queue from the source (and check the sink can take
+ * reports), open the state (journal and replay), attach the sinks in their order, serve,
+ * announce. Throws with a readable message.
  */
-export async function startDispatch(config: DispatchConfig, runtime: Runtime, out: Output): Promise<Run> {
+export async function startDispatch(given: DispatchConfig, runtime: Runtime, out: Output): Promise<Run> {
   const now = () => Date.now();
   const userAgent = `dispatch/${version}`;
+  const config = await locateGitHubApi(given, userAgent, out);
 
-  // 1. The queue.
+  // 1. The queue, and the sink's word that reports can be filed at all, before anything is served.
   const source = await releaseSource(config, userAgent, out);
+  const stateDir = stateDirOf(config, source, runtime);
+  const sink = issuesSink({ config, userAgent, log: out, context: source.context });
+  await sink.check();
 
   // 2. The state: the journal replayed onto the queue.
-  const state = await openState(config, source, runtime, out, now);
+  const state = await openState(config, source, stateDir, runtime, out, now);
   const { store } = state;
 
-  // 3. The sinks, then the restart they must all see.
+  // 3. The sinks, with the restart recorded where they all see it.
   const fileFailures = config.fileFailures ?? false;
   const sinks = attachSinks({
     store,
     journal: state.journal,
     log: out,
-    sink: issuesSink({ config, userAgent, log: out, context: source.context }),
+    sink,
     run: { ...source.context, version },
     now,
     fileFailures,
     ...(config.retryDelayMs && { retryDelayMs: config.retryDelayMs }),
+    ...(config.refusedDelayMs && { refusedDelayMs: config.refusedDelayMs }),
+    catchUp: () => recordRestart(state, config, out, now),
   });
-  recordRestart(state, config, out, now);
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
   const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
@@ -78,9 +91,10 @@ export async function startDispatch(config: DispatchConfig, runtime: Runtime, ou
       })
     : undefined;
 
-  const settled = sinks.settled.then(() => {
+  const settled = sinks.settled.then(async (): Promise<Settled> => {
     const counts = countByState(store.state);
-    return { finished: counts.finished, failed: counts.failed };
+    const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter(filingRefused), source.context);
+    return { finished: counts.finished, failed: counts.failed, unfiled };
   });
 
   let stopping: Promise<void> | undefined;

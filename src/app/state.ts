@@ -26,9 +26,7 @@ export type OpenedState = {
  * Opens the state folder's journal and replays it onto the queue: the same reducer folds the
  * same events onto the same queue, so it decides the same way.
  */
-export async function openState(config: DispatchConfig, source: WorkloadSource, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
-  const stateDir = config.stateDir ?? defaultStateDir(runtime.env, source.stateKey);
-  if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
+export async function openState(config: DispatchConfig, source: WorkloadSource, stateDir: string, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
   const { context, workloads } = source;
   await runtime.files.mkdirp(stateDir);
   let lock: StateLock;
@@ -60,6 +58,13 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
 
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
   return { store, journal: opened.journal, lock, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+}
+
+/** `--state`, else one folder per source under the user's state directory. */
+export function stateDirOf(config: DispatchConfig, source: WorkloadSource, runtime: Runtime): string {
+  const stateDir = config.stateDir ?? defaultStateDir(runtime.env, source.stateKey);
+  if (!stateDir) throw new Error("no state folder: neither XDG_STATE_HOME nor HOME is set; pass --state DIR");
+  return stateDir;
 }
 
 /**

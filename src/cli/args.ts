@@ -5,12 +5,22 @@ import { logFormats } from "../ui/output.ts";
 export const args = {
   owner: { type: "string", alias: "o", required: true, description: "GitHub repository owner", valueHint: "owner" },
   repo: { type: "string", alias: "r", required: true, description: "GitHub repository name", valueHint: "repo" },
-  tag: { type: "string", alias: "t", default: "latest", description: "Release tag; `latest` is the newest release", valueHint: "tag" },
+  tag: {
+    type: "string",
+    alias: "t",
+    required: true,
+    description: "Release tag; `latest`: the newest release (prereleases too) with a matching workload",
+    valueHint: "tag",
+  },
   filter: { type: "positional", required: false, description: "Keep only assets whose name contains any of these" },
   token: { type: "string", description: "GitHub token (else GITHUB_TOKEN, GH_TOKEN, then `gh auth token`)", valueHint: "token" },
   bind: { type: "string", alias: "b", default: "0.0.0.0:8080", description: "Address and port to listen on; [::]:8080 for IPv6", valueHint: "addr:port" },
   path: { type: "string", alias: "p", default: "/dispatch", description: "The HTTP boot path servers and beacon use", valueHint: "path" },
-  "api-url": { type: "string", description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com)", valueHint: "url" },
+  "api-url": {
+    type: "string",
+    description: "GitHub API URL (else GITHUB_API_URL; default https://api.github.com); Enterprise: https://HOST works",
+    valueHint: "url",
+  },
   mdns: { type: "boolean", default: true, description: "Announce on the network with mDNS", negativeDescription: "Do not announce with mDNS" },
   "mdns-interface": {
     type: "string",
@@ -31,22 +41,30 @@ export const args = {
   },
 } as const satisfies ArgsDef;
 
+/** Said under citty's "Missing required argument" for these options. */
+export const missingHints = {
+  tag: "Name the release to serve, e.g. --tag v1.2; --tag latest takes a release tagged `latest`, else the newest published release (prereleases too) with a matching workload.",
+  owner: "Name the repository that holds the release: --owner OWNER --repo REPO.",
+  repo: "Name the repository that holds the release: --owner OWNER --repo REPO.",
+} as const;
+
 export const examples = `Examples:
   Serve every dispatch asset of release v1.2 from AMDEPYC/dispatch:
     dispatch --owner AMDEPYC --repo dispatch --tag v1.2
 
-  Only assets whose name contains "memtest" or "stress", newest release:
+  Only assets whose name contains "memtest" or "stress", from the newest
+  release that has one:
     dispatch -o AMDEPYC -r dispatch -t latest memtest stress
 
   Listen on the lab NIC only, on port 8000, without mDNS:
     dispatch -o AMDEPYC -r dispatch -t v1.2 --bind 192.0.2.1:8000 --no-mdns
 
   Listen on every interface, but announce with mDNS on the lab NICs only:
-    dispatch -o AMDEPYC -r dispatch --mdns-interface eth1 --mdns-interface eth2
+    dispatch -o AMDEPYC -r dispatch -t v1.2 \\
+      --mdns-interface eth1 --mdns-interface eth2
 
   GitHub Enterprise:
-    dispatch -o lab -r workloads -t nightly \\
-      --api-url https://ghe.example.com/api/v3
+    dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com
 
 Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they
 get poweroff.efi.`;

@@ -44,12 +44,13 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
   const token = await resolveToken({
     flag: parsed.token,
     env: runtime.env,
-    ghAuthToken: async () => {
-      const result = await runtime.run(["gh", "auth", "token"]);
+    apiUrl: config.apiUrl,
+    gh: async (command) => {
+      const result = await runtime.run(command);
       return result?.code === 0 ? result.stdout : undefined;
     },
   });
-  if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp}`);
+  if (!token) throw new UsageError(`no GitHub token found.\n\n${authHelp(config.apiUrl)}`);
   return { ...config, token };
 }
 

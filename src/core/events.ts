@@ -35,7 +35,8 @@ export type DispatchEvent =
    * then says which.)
    */
   | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue; readonly for?: IssueKind }
-  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly for?: IssueKind }
+  /** `permanent`: GitHub refuses until its settings or the token change (no rate limit, no outage). */
+  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean; readonly for?: IssueKind }
   /**
    * dispatch started again on a journal. Downloads in flight died with the old process, so
    * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).

@@ -39,6 +39,8 @@ export type Phase =
       readonly late?: Late;
       /** Why the last attempt to file the issue failed, while it is being retried. */
       readonly lastError?: string;
+      /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
+      readonly refused?: boolean;
     }
   | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue; readonly late?: Late }
   | {
@@ -51,6 +53,8 @@ export type Phase =
       readonly issue?: FiledIssue;
       /** Why the last attempt to file that issue failed, while it is being retried. */
       readonly lastError?: string;
+      /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
+      readonly refused?: boolean;
     };
 
 export type JobState = Phase["state"];

@@ -71,7 +71,9 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
         updateJob(state, event.name, (job) => {
           const phase = job.phase;
           const pending = (phase.state === "reported" && event.for !== "failure") || (phase.state === "failed" && !phase.issue && event.for !== "report");
-          return pending ? { ...job, phase: { ...phase, lastError: event.error } } : job;
+          if (!pending) return job;
+          const { refused: _, ...rest } = phase;
+          return { ...job, phase: { ...rest, lastError: event.error, ...(event.permanent && { refused: true }) } };
         }),
       );
 
@@ -121,7 +123,7 @@ function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at
   }
   // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
   if (phase.state === "failed" && !phase.issue && kind !== "report") {
-    const { lastError: _, ...rest } = phase;
+    const { lastError: _, refused: __, ...rest } = phase;
     return { ...job, phase: { ...rest, issue } };
   }
   return job;
@@ -179,13 +181,19 @@ function expire(state: DispatchState, now: Time): DispatchState {
 /**
  * A new process took over. Downloads in flight were cut when the old one died: their jobs are
  * free. A server that has its workload whole, or is running it, could not reach us while we
- * were down, so its quiet time starts over now rather than failing it for our absence.
+ * were down, so its quiet time starts over now rather than failing it for our absence. Filings
+ * GitHub refused are tried again as if for the first time.
  */
 function restarted(state: DispatchState, at: Time, timeouts: Timeouts): DispatchState {
   const jobs = state.jobs.map((job): Job => {
     const phase = job.phase;
     if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) return enter(job, { state: "unassigned" }, at);
     if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
+    // A refusal was the old process's answer: this one may have another token or GitHub new settings.
+    if ((phase.state === "reported" || phase.state === "failed") && phase.refused) {
+      const { refused: _, ...rest } = phase;
+      return { ...job, phase: rest };
+    }
     return job;
   });
   return { ...state, jobs, timeouts };

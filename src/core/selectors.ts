@@ -68,6 +68,21 @@ export function isSettled(state: DispatchState, fileFailures: boolean): boolean 
   return isDone(state) && !state.jobs.some((job) => needsIssue(job, fileFailures));
 }
 
+/** GitHub refused the job's last filing for good (permissions, issues turned off). */
+export function filingRefused(job: Job): boolean {
+  return (job.phase.state === "reported" || job.phase.state === "failed") && job.phase.refused === true;
+}
+
+/**
+ * Nothing is left that waiting could bring: every job is finished or failed, and each one
+ * still to file is one GitHub refuses for good. `--exit-when-done` ends here too, with the
+ * refused ones named, instead of retrying for ever.
+ */
+export function isSettledOrRefused(state: DispatchState, fileFailures: boolean): boolean {
+  const ended = (job: Job) => job.phase.state === "finished" || job.phase.state === "failed" || (job.phase.state === "reported" && filingRefused(job));
+  return state.jobs.every(ended) && state.jobs.every((job) => !needsIssue(job, fileFailures) || filingRefused(job));
+}
+
 /**
  * The job this server last reported, while its report is pending or filed: a `beacon report`
  * sent again (its answer was lost) is recognised instead of refused.

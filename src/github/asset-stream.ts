@@ -1,3 +1,4 @@
+import { isGitHubDotCom } from "./api-url.ts";
 import { isAllowedRedirect, mayCarryToken } from "./hosts.ts";
 
 export type AssetRequest = {
@@ -21,7 +22,8 @@ const maxRedirects = 5;
 /**
  * Opens an asset's bytes: asks the API with `Accept: application/octet-stream`, then follows
  * the redirect to the storage host by hand, so the token is only ever sent to the API origin
- * and only GitHub's hosts are followed. Returns the storage host's response unread.
+ * and, for github.com, only GitHub's hosts are followed (see hosts.ts). Returns the storage
+ * host's response unread.
  */
 export async function openAsset(request: AssetRequest): Promise<Response> {
   const apiUrl = new URL(request.apiUrl);
@@ -44,7 +46,15 @@ export async function openAsset(request: AssetRequest): Promise<Response> {
     const next = new URL(location, url);
     if (!isAllowedRedirect(next, apiUrl)) {
       // Only the host: a signed storage URL is a credential of its own.
-      throw new UpstreamError(`refused redirect to ${next.protocol}//${next.host}: not a GitHub host`);
+      const why =
+        next.protocol !== "https:" && next.protocol !== "http:"
+          ? "not http(s)"
+          : next.protocol === "http:" && apiUrl.protocol === "https:"
+            ? "plain http from an https API"
+            : isGitHubDotCom(apiUrl)
+              ? "not a GitHub host"
+              : "refused";
+      throw new UpstreamError(`refused redirect to ${next.protocol}//${next.host}: ${why}`);
     }
     url = next;
   }

@@ -15,3 +15,9 @@ export function explainGitHubError(error: unknown, what: string): string {
       return `${what}: GitHub answered ${status} (${message}).`;
   }
 }
+
+/** `--api-url` does not lead to GitHub's API: a usage error (exit status 2), the message says what to give. */
+export class ApiUrlError extends Error {
+  override name = "ApiUrlError";
+  readonly exitCode = 2;
+}

@@ -29,12 +29,24 @@ export function classifyFilingError(error: unknown, now: number): FilingFailure 
     if (Number.isFinite(retryAfter) && headers["retry-after"] !== undefined) return rateLimited(now + retryAfter * 1000, "secondary rate limit", explain);
     if (status === 429 || /secondary rate limit/i.test(e.message ?? "")) return rateLimited(now + secondaryWaitMs, "secondary rate limit", explain);
   }
-  if (status === undefined || status >= 500) return { uncertain: true, message: explain("outcome unknown: will look for the issue before filing again") };
-  return { uncertain: false, message: explain() };
+  if (status === undefined || status >= 500) return { uncertain: true, permanent: false, message: explain("outcome unknown: will look for the issue before filing again") };
+  if (status === 401 || status === 403 || status === 404 || status === 410) {
+    return { uncertain: false, permanent: true, message: refusedForGood(error, status) };
+  }
+  return { uncertain: false, permanent: false, message: explain() };
 }
 
 function rateLimited(at: number, what: string, explain: (why?: string) => string): FilingFailure {
-  return { uncertain: false, retryAt: at, message: explain(`${what}: waiting until ${new Date(at).toISOString()}`) };
+  return { uncertain: false, permanent: false, retryAt: at, message: explain(`${what}: waiting until ${new Date(at).toISOString()}`) };
+}
+
+/** What GitHub's lasting refusal means for the run, in words for every view. */
+function refusedForGood(error: unknown, status: number): string {
+  const why =
+    status === 410
+      ? "filing the issue: issues are turned off for the repository (410). Turn them on (Settings → General → Features → Issues)."
+      : explainGitHubError(error, "filing the issue");
+  return `${why} GitHub will refuse this until the token or the repository's settings change: the report is kept, dispatch tries again every 10 minutes, and the next start files it.`;
 }
 
 /** How far GitHub's clock may be behind ours when looking for an issue filed around `since`. */

@@ -5,19 +5,18 @@ import { Readable } from "node:stream";
 import { type ServeLimits, type ServeOptions, type Server, serveLimits } from "./types.ts";
 
 /**
- * A fetch-style server on `node:http`. Bun uses it instead of Bun.serve because Bun.serve drops
- * the Content-Length of a streamed body and sends it chunked (oven-sh/bun#10507); the firmware
- * and the Range answers need the real length. On an upstream error the connection is destroyed,
- * so a client never mistakes a cut stream for a complete one.
+ * A fetch-style server on `node:http`, for both runtimes (bun/serve.ts and deno/serve.ts say why
+ * each uses it). On an upstream error the connection is destroyed, so a client never mistakes a
+ * cut stream for a complete one.
  */
 export async function serveNodeHttp({ hostname, port, fetch, limits }: ServeOptions): Promise<Server> {
   const limit: ServeLimits = { ...serveLimits, ...limits };
   const server = createServer({ maxHeaderSize: limit.maxHeaderBytes }, (incoming, outgoing) => {
     void handle(incoming, outgoing, fetch, limit);
   });
-  // Bun's node:http (1.4.5) enforces maxHeaderSize but not headersTimeout or requestTimeout:
-  // a client that connects and sends nothing, or trickles its headers, is kept forever
-  // (test/http/slow-clients.test.ts). So the deadlines are kept here, per connection.
+  // Bun's (1.4.5) and Deno's (2.9.6) node:http enforce maxHeaderSize but not headersTimeout or
+  // requestTimeout: a client that connects and sends nothing, or trickles its headers, is kept
+  // forever (test/http/hostile.test.ts). So the deadlines are kept here, per connection.
   server.requestTimeout = 0;
   server.on("connection", (socket: Socket) => deadline(socket, limit.headersTimeoutMs));
   server.listen(port, hostname);
@@ -85,7 +84,9 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   response.headers.forEach((value, name) => {
     headers[name] = name === "set-cookie" ? response.headers.getSetCookie() : value;
   });
-  outgoing.writeHead(response.status, response.statusText, headers);
+  // Without a reason phrase Deno's node:http sends "HTTP/1.1 200 " where Bun fills in "OK".
+  if (response.statusText) outgoing.writeHead(response.status, response.statusText, headers);
+  else outgoing.writeHead(response.status, headers);
   if (!response.body || incoming.method === "HEAD") {
     await response.body?.cancel();
     outgoing.end();

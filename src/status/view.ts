@@ -1,5 +1,6 @@
 import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
+import { formatBytes } from "./bytes.ts";
 import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
@@ -18,6 +19,8 @@ export type JobView = {
   downloaded: boolean;
   /** Bytes per second over the last few seconds, while downloading; null until measurable. */
   rate: number | null;
+  /** Size, bytes sent and rate as people read them ("1.5 MiB"), so every view writes them alike. */
+  text: { size: string; bytes: string | null; rate: string | null };
   /** The report's title, once reported. */
   title: string | null;
   reason: string | null;
@@ -79,6 +82,11 @@ export function jobView(job: Job, extras: ViewExtras = {}): JobView {
     type: job.workload.bootType,
     bytes: phase.state === "downloading" ? phase.bytes : null,
     rate: rate ?? null,
+    text: {
+      size: formatBytes(job.workload.size),
+      bytes: phase.state === "downloading" ? formatBytes(phase.bytes) : null,
+      rate: rate === undefined ? null : `${formatBytes(rate)}/s`,
+    },
     seen: job.seen === undefined ? null : iso(job.seen),
     times: Object.fromEntries(Object.entries(job.entered).map(([state, at]) => [state, iso(at)])),
   };

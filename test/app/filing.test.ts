@@ -195,3 +195,26 @@ describe("--file-failures", () => {
     expect(existsSync(join(d.stateDir, "journal.jsonl"))).toBe(true);
   });
 });
+
+describe("GitHub refuses for good", () => {
+  test("issues turned off mid-run: the job shows why and that it is kept, is retried slowly, and is filed once they are back", async () => {
+    const { gh, d } = await lab.start({ releases: [{ tag: "v1", assets: [efi("w0.efi", 2000)] }] }, { github: { writeSpacingMs: 5 }, retryDelayMs: () => 100, refusedDelayMs: () => 1500 });
+    gh.settings.hasIssues = false;
+    await bootOnce(d.url, "127.0.0.2");
+    expect((await report(d.url, "127.0.0.2", { title: "t" })).status).toBe(200);
+    await until(async () => (await jobState(d)).error !== null, "the refusal in the status");
+    const refused = await jobState(d);
+    expect(refused.state).toBe("reported");
+    expect(refused.error).toContain("issues are turned off");
+    expect(refused.error).toContain("the report is kept");
+    // The slow wait, not the 100 ms one: within a second nothing more is asked.
+    const attempts = () => gh.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues")).length;
+    const before = attempts();
+    await Bun.sleep(1000);
+    expect(attempts()).toBe(before);
+    gh.settings.hasIssues = true;
+    await until(() => gh.issues.length === 1, "the issue once issues are back", 10_000);
+    await until(async () => (await jobState(d)).state === "finished", "finished");
+    expect((await jobState(d)).error).toBeNull();
+  });
+});

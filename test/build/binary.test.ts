@@ -48,7 +48,7 @@ describe("the compiled binary, alone in an empty folder", () => {
   }, 30_000);
 
   test("without a token it explains how to get one, and exits 2", async () => {
-    const run = await runDispatch(bare(), ["--owner", "o", "--repo", "r"]);
+    const run = await runDispatch(bare(), ["--owner", "o", "--repo", "r", "--tag", "v1"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("gh auth login");
   }, 30_000);

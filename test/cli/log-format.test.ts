@@ -73,7 +73,7 @@ describe("log lines in a pipe", () => {
   });
 
   test("an unknown format is a usage error; --help in a pipe has no colours", async () => {
-    const bad = Bun.spawnSync(["bun", "src/main.ts", "-o", "x", "-r", "y", "--log-format", "xml"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const bad = Bun.spawnSync(["bun", "src/main.ts", "-o", "x", "-r", "y", "-t", "v1", "--log-format", "xml"], { cwd: root, stdout: "pipe", stderr: "pipe" });
     expect(bad.exitCode).toBe(2);
     // citty's own check of the choices (the flag is an enum); its refusal is a usage error.
     expect(bad.stderr.toString()).toContain("--log-format (xml). Expected one of: plain, json");

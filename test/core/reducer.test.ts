@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { DispatchEvent } from "../../src/core/events.ts";
 import { type DispatchState, initialState } from "../../src/core/job.ts";
 import { reduce, step } from "../../src/core/reducer.ts";
-import { countByState, heldBy, isDone } from "../../src/core/selectors.ts";
+import { countByState, heldBy, isDone, isSettled, isSettledOrRefused } from "../../src/core/selectors.ts";
 import type { Workload } from "../../src/core/workload.ts";
 
 const workload = (name: string, size = 1000): Workload => ({ name, size, bootType: "application/efi", source: `https://api.example/${name}` });
@@ -191,6 +191,36 @@ describe("late reports", () => {
     const other = step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: { ...kept("reports/2.txt"), sha256: "def" } } });
     expect(other.outcome.kind).toBe("not-mine");
     expect(step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: kept("reports/2.txt") } }).outcome).toMatchObject({ kind: "report-accepted", repeat: true });
+  });
+});
+
+describe("filings GitHub refuses for good", () => {
+  const one = () => initialState([workload("a.efi")], timeouts);
+  const refused: DispatchEvent = { type: "filing-failed", name: "a.efi", error: "410 issues off", permanent: true, at: 6 };
+  const reportedRun = () => run(one(), get("10.0.0.1"), ended("10.0.0.1", "a.efi", true), booted("10.0.0.1"), reported("10.0.0.1"));
+
+  test("mark the job refused; a later passing failure (a 502) or the issue clears it", () => {
+    const s = run(reportedRun(), refused);
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "reported", lastError: "410 issues off", refused: true });
+    expect(phaseOf(run(s, { type: "filing-failed", name: "a.efi", error: "502", at: 7 }), "a.efi")).not.toHaveProperty("refused");
+    expect(phaseOf(run(s, { type: "issue-filed", name: "a.efi", issue: { number: 1, url: "u" }, at: 7 }), "a.efi").state).toBe("finished");
+  });
+
+  test("a run with nothing but refused filings left can end; one with a filing still to try cannot", () => {
+    expect(isSettledOrRefused(reportedRun(), false)).toBe(false);
+    expect(isSettledOrRefused(run(reportedRun(), { type: "filing-failed", name: "a.efi", error: "502", at: 6 }), false)).toBe(false);
+    expect(isSettledOrRefused(run(reportedRun(), refused), false)).toBe(true);
+    expect(isSettled(run(reportedRun(), refused), false)).toBe(false);
+    // A job still to run keeps it going, refusals or not.
+    const two = run(initialState([workload("a.efi"), workload("b.efi")], timeouts), get("10.0.0.1"), ended("10.0.0.1", "a.efi", true), booted("10.0.0.1"), reported("10.0.0.1"), refused);
+    expect(isSettledOrRefused(two, false)).toBe(false);
+  });
+
+  test("a restart forgets the refusal: the new process tries afresh (it may have another token)", () => {
+    const s = run(reportedRun(), refused, { type: "restarted", at: 100, timeouts });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "reported", lastError: "410 issues off" });
+    expect(phaseOf(s, "a.efi")).not.toHaveProperty("refused");
+    expect(isSettledOrRefused(s, false)).toBe(false);
   });
 });
 

@@ -164,9 +164,6 @@ describe("shapes match GitHub's OpenAPI description", () => {
     const created = await postIssue(fake, { title: "Boot failed", body: "x", labels: ["a", { name: "b" }], milestone: 3 });
     expectSchema("/repos/{owner}/{repo}/issues", "post", 201, created.body);
     expectSchema("/repos/{owner}/{repo}/issues", "post", 422, (await postIssue(fake, { title: "x", milestone: 99 })).body);
-    const search = await getJson(fake, `/search/issues?q=${encodeURIComponent('"Boot failed"')}`);
-    expectSchema("/search/issues", "get", 200, search.body);
-    expectSchema("/search/issues", "get", 422, (await getJson(fake, "/search/issues?q=")).body);
   });
 });
 
@@ -651,29 +648,6 @@ describe("issues", () => {
     expect(ok.res.status).toBe(201);
     expect(ok.body.labels.map((l: any) => l.name)).toEqual(["new label", "other"]);
     expect(fake.issues.map((i) => i.assignees)).toEqual([["Lab-Admin"]]);
-  });
-
-  test("search finds created issues by a quoted substring", async () => {
-    const fake = await start();
-    await postIssue(fake, { title: "run 1 failed", body: "details\n<!-- dispatch:fingerprint=abc123 -->" });
-    await postIssue(fake, { title: "run 2 failed", body: "details\n<!-- dispatch:fingerprint=def456 -->" });
-    const q = (s: string) => `/search/issues?q=${encodeURIComponent(s)}`;
-    const hit = await getJson(fake, q('"dispatch:fingerprint=abc123" repo:AMDEPYC/dispatch is:issue is:open in:body'));
-    expect(hit.res.status).toBe(200);
-    expect(hit.res.headers.get("x-ratelimit-resource")).toBe("search");
-    expect(hit.body.total_count).toBe(1);
-    expect(hit.body.incomplete_results).toBe(false);
-    expect(hit.body.items[0].number).toBe(1);
-    expect(hit.body.items[0].score).toBeGreaterThan(0);
-    expect((await getJson(fake, q('"fingerprint=zzz" repo:AMDEPYC/dispatch'))).body.total_count).toBe(0);
-    expect((await getJson(fake, q('"failed"'))).body.items.map((i: any) => i.number)).toEqual([2, 1]);
-    expect((await getJson(fake, q('"abc123" is:closed'))).body.total_count).toBe(0);
-    expect((await getJson(fake, q('"abc123" is:pr'))).body.total_count).toBe(0);
-    expect((await getJson(fake, q("dispatch:fingerprint=def456 -label:wontfix"))).body.items.map((i: any) => i.number)).toEqual([2]);
-    expect((await getJson(fake, q('"abc123" repo:someone/else'))).res.status).toBe(422);
-    const missing = await getJson(fake, "/search/issues");
-    expect(missing.res.status).toBe(422);
-    expect(missing.body.errors).toEqual([{ resource: "Search", field: "q", code: "missing" }]);
   });
 });
 

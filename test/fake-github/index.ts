@@ -1,5 +1,5 @@
 // A fake GitHub for dispatch's tests: two real loopback HTTP servers.
-//   - apiUrl:     the REST API (Bun.serve) — releases, release assets (JSON or 302), milestones, issues, search.
+//   - apiUrl:     the REST API (Bun.serve) — releases, release assets (JSON or 302), milestones, issues (dispatch lists them; it never searches).
 //   - storageUrl: the asset storage host (node:http) — serves pre-signed URLs with Range, throttling, cuts.
 // See README.md in this folder for behaviour notes.
 
@@ -19,6 +19,7 @@ export type {
   FaultRoute,
   Faults,
   RecordedRequest,
+  RepositorySettings,
 } from "./types.ts";
 export { DEFAULT_OWNER, DEFAULT_REPO, DEFAULT_TOKEN, VIEWER_LOGIN } from "./model.ts";
 
@@ -41,12 +42,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     await storage.stop();
     throw err;
   }
-  state.apiUrl = `http://127.0.0.1:${api.port}`;
+  state.webUrl = `http://127.0.0.1:${api.port}`;
+  state.apiUrl = `${state.webUrl}${state.apiPrefix}`;
   state.storageUrl = storage.url;
 
   let stopped: Promise<void> | undefined;
   return {
     apiUrl: state.apiUrl,
+    webUrl: state.webUrl,
     storageUrl: state.storageUrl,
     owner: state.owner,
     repo: state.repo,
@@ -54,6 +57,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     issues: state.issues,
     requests: state.requests,
     faults: state.faults,
+    settings: state.settings,
     get storageSawAuthorization() {
       return state.storageSawAuthorization;
     },

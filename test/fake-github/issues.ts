@@ -1,9 +1,8 @@
-// Issues: create (with GitHub's validation), get, and a small `GET /search/issues`.
+// Issues: create (with GitHub's validation), get, list.
 
 import { type IssueRecord, isoSeconds, labelFor, type LabelRecord, type MilestoneRecord, VIEWER_LOGIN } from "./model.ts";
-import { paginate } from "./pagination.ts";
 import { type Ctx, json, notFound, paged } from "./respond.ts";
-import { apiFaultBody, DOCS, type FieldError, issueJson, searchItemJson, validationFailed } from "./shapes.ts";
+import { apiFaultBody, DOCS, type FieldError, issueJson, validationFailed } from "./shapes.ts";
 
 const TITLE_LIMIT = 256;
 const BODY_LIMIT = 65_536;
@@ -143,88 +142,4 @@ export function handleListIssues(ctx: Ctx): Response {
 export function handleGetIssue(ctx: Ctx, [number]: string[]): Response {
   const issue = ctx.state.issueRecords.find((i) => i.number === Number(number));
   return issue ? json(ctx, 200, issueJson(ctx.state, issue)) : notFound(ctx, DOCS.issue);
-}
-
-type Query = {
-  terms: string[];
-  repo?: string;
-  kinds: Set<string>;
-  states: Set<string>;
-  in: Set<string>;
-  labels: string[];
-  milestone?: string;
-  author?: string;
-};
-
-/** Splits `q` into free terms ("quoted phrases" or words) and the qualifiers this fake understands. */
-export function parseQuery(q: string): Query {
-  const out: Query = { terms: [], kinds: new Set(), states: new Set(), in: new Set(), labels: [] };
-  const re = /(?:([A-Za-z-]+):)?(?:"([^"]*)"|(\S+))/g;
-  for (const m of q.matchAll(re)) {
-    const qualifier = m[1]?.toLowerCase();
-    const value = m[2] ?? m[3] ?? "";
-    if (!qualifier) {
-      if (value.trim() !== "") out.terms.push(value);
-      continue;
-    }
-    const v = value.toLowerCase();
-    if (qualifier.startsWith("-")) continue; // negated qualifiers: not modelled, ignored
-    if (qualifier === "repo") out.repo = v;
-    else if (qualifier === "is" && (v === "issue" || v === "pr" || v === "pull-request")) out.kinds.add(v === "issue" ? "issue" : "pr");
-    else if (qualifier === "type") out.kinds.add(v === "issue" ? "issue" : "pr");
-    else if (qualifier === "is" || qualifier === "state") out.states.add(v);
-    else if (qualifier === "in") for (const part of v.split(",")) out.in.add(part);
-    else if (qualifier === "label") out.labels.push(v);
-    else if (qualifier === "milestone") out.milestone = v;
-    else if (qualifier === "author") out.author = v;
-    else if (!["is", "type", "state", "in", "label", "milestone", "author", "sort", "no", "user", "org"].includes(qualifier)) {
-      out.terms.push(`${m[1]}:${value}`); // not a qualifier we know: search for the text itself
-    }
-  }
-  return out;
-}
-
-export function handleSearchIssues(ctx: Ctx): Response {
-  const { state } = ctx;
-  const q = ctx.url.searchParams.get("q");
-  if (!q || q.trim() === "") {
-    return json(ctx, 422, validationFailed([{ resource: "Search", field: "q", code: "missing" }], DOCS.search));
-  }
-  const query = parseQuery(q);
-  if (query.repo !== undefined && query.repo !== `${state.owner}/${state.repo}`.toLowerCase()) {
-    return json(
-      ctx,
-      422,
-      validationFailed(
-        [
-          {
-            message:
-              "The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.",
-            resource: "Search",
-            field: "q",
-            code: "invalid",
-          },
-        ],
-        DOCS.search,
-      ),
-    );
-  }
-  const onlyPrs = query.kinds.has("pr") && !query.kinds.has("issue");
-  const onlyClosed = (query.states.has("closed") || query.states.has("merged")) && !query.states.has("open");
-  const fields = query.in.size ? query.in : new Set(["title", "body"]);
-  const matches = state.issueRecords.filter((issue) => {
-    if (onlyPrs || onlyClosed) return false;
-    if (query.author !== undefined && query.author !== VIEWER_LOGIN.toLowerCase()) return false;
-    if (query.milestone !== undefined && issue.milestone?.title.toLowerCase() !== query.milestone) return false;
-    if (!query.labels.every((l) => issue.labels.some((x) => x.name.toLowerCase() === l))) return false;
-    const haystack = [fields.has("title") ? issue.title : "", fields.has("body") ? (issue.body ?? "") : ""]
-      .join("\n")
-      .toLowerCase();
-    return query.terms.every((t) => haystack.includes(t.toLowerCase()));
-  });
-  // Best match is opaque on GitHub; newest first is a stable stand-in.
-  const items = [...matches].reverse().map((i) => searchItemJson(state, i));
-  const page = paginate(items, ctx.url, `${state.apiUrl}/search/issues`);
-  const body = { total_count: items.length, incomplete_results: false, search_type: "lexical", items: page.items };
-  return json(ctx, 200, body, page.link ? { link: page.link } : {});
 }

@@ -1,6 +1,6 @@
 // In-memory state of one fake GitHub: one repository, its releases/assets, milestones, labels and issues.
 
-import type { CreatedIssue, Faults, FakeGitHubOptions, RecordedRequest } from "./types.ts";
+import type { CreatedIssue, Faults, FakeGitHubOptions, RecordedRequest, RepositorySettings } from "./types.ts";
 
 export const DEFAULT_OWNER = "AMDEPYC";
 export const DEFAULT_REPO = "dispatch";
@@ -27,6 +27,8 @@ export type ReleaseRecord = {
   id: number;
   tag: string;
   latest: boolean;
+  prerelease: boolean;
+  draft: boolean;
   createdAt: string;
   assets: AssetRecord[];
 };
@@ -58,7 +60,16 @@ export type State = {
   repo: string;
   repoId: number;
   token: string;
+  /** Reads but may not create issues (`readOnlyToken`), or none. */
+  readOnlyToken: string | undefined;
+  /** Live: a test may change the settings mid-run (an admin turning issues off). */
+  settings: RepositorySettings;
+  /** "" or e.g. "/api/v3". */
+  apiPrefix: string;
+  storageHost: string;
+  /** Includes `apiPrefix`. */
   apiUrl: string;
+  webUrl: string;
   storageUrl: string;
   /** Secret used to sign storage URLs (fresh per fake). */
   signingKey: string;
@@ -75,7 +86,7 @@ export type State = {
   requests: RecordedRequest[];
   faults: Faults;
   storageSawAuthorization: boolean;
-  rate: { core: number; search: number; resetEpoch: number };
+  rate: { core: number; resetEpoch: number };
   nextIssueId: number;
   nextLabelId: number;
 };
@@ -105,8 +116,10 @@ export function createState(options: FakeGitHubOptions): State {
       id: 190_000_001 + i,
       tag: r.tag,
       latest: false,
-      // Later entries are newer, so with no explicit `latest` the last one is the latest, as on GitHub.
-      createdAt: isoSeconds(new Date(base + i * 3_600_000)),
+      prerelease: r.prerelease ?? false,
+      draft: r.draft ?? false,
+      // Later entries are newer unless told otherwise.
+      createdAt: r.createdAt ? isoSeconds(new Date(r.createdAt)) : isoSeconds(new Date(base + i * 3_600_000)),
       assets: [],
     };
     for (const a of r.assets) {
@@ -128,9 +141,11 @@ export function createState(options: FakeGitHubOptions): State {
     }
     return release;
   });
-  let latestIndex = releases.length - 1;
-  if (flagged) options.releases.forEach((r, i) => (r.latest ? (latestIndex = i) : undefined));
-  if (latestIndex >= 0) releases[latestIndex]!.latest = true;
+  // GitHub's latest: the flagged one, else the newest full release (no draft, no prerelease) by created_at.
+  const full = releases.filter((r) => !r.draft && !r.prerelease);
+  const newest = [...full].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id)[0];
+  const latest = flagged ? releases[options.releases.findIndex((r) => r.latest)] : newest;
+  if (latest) latest.latest = true;
 
   const milestones: MilestoneRecord[] = (options.milestones ?? []).map((m, i) => ({
     id: 11_000_001 + i,
@@ -146,7 +161,12 @@ export function createState(options: FakeGitHubOptions): State {
     repo,
     repoId: 880_000_001,
     token: options.token ?? DEFAULT_TOKEN,
+    readOnlyToken: options.readOnlyToken,
+    settings: { hasIssues: options.hasIssues ?? true, archived: options.archived ?? false },
+    apiPrefix: (options.apiPrefix ?? "").replace(/\/+$/, ""),
+    storageHost: options.storageHost ?? "127.0.0.1",
     apiUrl: "",
+    webUrl: "",
     storageUrl: "",
     signingKey: crypto.randomUUID(),
     releases,
@@ -160,7 +180,7 @@ export function createState(options: FakeGitHubOptions): State {
     requests: [],
     faults: { failNext: [] },
     storageSawAuthorization: false,
-    rate: { core: 0, search: 0, resetEpoch: Math.floor(Date.now() / 1000) + 3600 },
+    rate: { core: 0, resetEpoch: Math.floor(Date.now() / 1000) + 3600 },
     nextIssueId: 3_100_000_001,
     nextLabelId: 8_000_000_001,
   };

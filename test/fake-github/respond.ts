@@ -13,9 +13,9 @@ export type Ctx = {
   authenticated: boolean;
 };
 
-export function baseHeaders(state: State, resource: "core" | "search", authenticated: boolean): Record<string, string> {
-  const limit = resource === "search" ? (authenticated ? 30 : 10) : authenticated ? 5000 : 60;
-  const used = resource === "search" ? ++state.rate.search : ++state.rate.core;
+export function baseHeaders(state: State, authenticated: boolean): Record<string, string> {
+  const limit = authenticated ? 5000 : 60;
+  const used = ++state.rate.core;
   return {
     "content-type": "application/json; charset=utf-8",
     "x-github-media-type": "github.v3; format=json",
@@ -25,7 +25,7 @@ export function baseHeaders(state: State, resource: "core" | "search", authentic
     "x-ratelimit-remaining": String(Math.max(0, limit - used)),
     "x-ratelimit-reset": String(state.rate.resetEpoch),
     "x-ratelimit-used": String(used),
-    "x-ratelimit-resource": resource,
+    "x-ratelimit-resource": "core",
     "access-control-expose-headers":
       "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset",
     "access-control-allow-origin": "*",

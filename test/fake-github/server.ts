@@ -1,10 +1,10 @@
 // The API host (Bun.serve): routing, auth, rate-limit headers, faults.
 
 import { takeFault } from "./faults.ts";
-import { handleCreateIssue, handleGetIssue, handleListIssues, handleSearchIssues } from "./issues.ts";
+import { handleCreateIssue, handleGetIssue, handleListIssues } from "./issues.ts";
 import { headerRecord, type ReleaseRecord, type State } from "./model.ts";
 import { baseHeaders, type Ctx, headersFor, json, notFound, paged } from "./respond.ts";
-import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson } from "./shapes.ts";
+import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson, repositoryJson, rootJson } from "./shapes.ts";
 import { signedAssetUrl } from "./signing.ts";
 import type { FaultRoute } from "./types.ts";
 
@@ -16,15 +16,19 @@ type Route = {
   pattern: RegExp;
   global?: boolean;
   fault?: FaultRoute;
-  /** Resource name for rate-limit headers. */
-  resource?: "core" | "search";
   needsAuth?: boolean;
+  /** Creates or changes something: refused to a read-only token and in an archived repository. */
+  writes?: boolean;
+  /** Part of the Issues feature: 410 when the repository has issues turned off. */
+  issues?: boolean;
   /** Documentation URL used in 404 bodies for this operation. */
   docs: string;
   handler: Handler;
 };
 
 const ROUTES: Route[] = [
+  { method: "GET", pattern: /^\/$/, global: true, docs: DOCS.root, handler: root },
+  { method: "GET", pattern: /^$/, fault: "repository", docs: DOCS.repository, handler: repository },
   { method: "GET", pattern: /^\/releases$/, fault: "release", docs: DOCS.listReleases, handler: listReleases },
   { method: "GET", pattern: /^\/releases\/latest$/, fault: "release", docs: DOCS.latestRelease, handler: latestRelease },
   { method: "GET", pattern: /^\/releases\/tags\/(.+)$/, fault: "release", docs: DOCS.releaseByTag, handler: releaseByTag },
@@ -33,29 +37,29 @@ const ROUTES: Route[] = [
   { method: "GET", pattern: /^\/releases\/(\d+)\/assets$/, fault: "release", docs: DOCS.listAssets, handler: listAssets },
   { method: "GET", pattern: /^\/milestones$/, fault: "milestones", docs: DOCS.listMilestones, handler: listMilestones },
   { method: "GET", pattern: /^\/milestones\/(\d+)$/, fault: "milestones", docs: DOCS.milestone, handler: getMilestone },
-  { method: "POST", pattern: /^\/issues$/, fault: "issue", needsAuth: true, docs: DOCS.createIssue, handler: handleCreateIssue },
-  { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", docs: DOCS.issue, handler: handleGetIssue },
-  { method: "GET", pattern: /^\/issues$/, fault: "list-issues", docs: DOCS.listIssues, handler: handleListIssues },
-  {
-    method: "GET",
-    pattern: /^\/search\/issues$/,
-    global: true,
-    fault: "search",
-    resource: "search",
-    docs: DOCS.search,
-    handler: handleSearchIssues,
-  },
+  { method: "POST", pattern: /^\/issues$/, fault: "issue", needsAuth: true, writes: true, issues: true, docs: DOCS.createIssue, handler: handleCreateIssue },
+  { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", issues: true, docs: DOCS.issue, handler: handleGetIssue },
+  { method: "GET", pattern: /^\/issues$/, fault: "list-issues", issues: true, docs: DOCS.listIssues, handler: handleListIssues },
 ];
 
 // ---- auth ------------------------------------------------------------------------------------
 
-type Auth = { kind: "none" } | { kind: "ok" } | { kind: "bad" };
+type Auth = { kind: "none" } | { kind: "ok" } | { kind: "read-only" } | { kind: "bad" };
 
 function authOf(state: State, header: string | null): Auth {
   if (header === null) return { kind: "none" };
   const m = /^\s*(token|bearer)\s+(\S+)\s*$/i.exec(header);
   if (m && m[2] === state.token) return { kind: "ok" };
+  if (m && state.readOnlyToken !== undefined && m[2] === state.readOnlyToken) return { kind: "read-only" };
   return { kind: "bad" };
+}
+
+/** What GitHub Enterprise Server's web server answers outside /api/v3: a page, not JSON. */
+function webNotFound(): Response {
+  return new Response("<!DOCTYPE html>\n<html><head><title>Page not found · GitHub</title></head><body><h1>404</h1></body></html>\n", {
+    status: 404,
+    headers: { "content-type": "text/html; charset=utf-8" },
+  });
 }
 
 // ---- dispatch --------------------------------------------------------------------------------
@@ -90,17 +94,22 @@ function matchRoute(state: State, url: URL, method: string): { route: Route; par
 export async function handleApi(state: State, req: Request): Promise<Response> {
   const url = new URL(req.url);
   state.requests.push({ host: "api", method: req.method, path: url.pathname + url.search, headers: headerRecord(req.headers) });
+  if (state.apiPrefix) {
+    if (url.pathname !== state.apiPrefix && !url.pathname.startsWith(`${state.apiPrefix}/`)) return webNotFound();
+    url.pathname = url.pathname.slice(state.apiPrefix.length) || "/";
+  }
   const auth = authOf(state, req.headers.get("authorization"));
   // GitHub answers HEAD wherever it answers GET (Bun.serve then sends the headers only).
   const match = matchRoute(state, url, req.method === "HEAD" ? "GET" : req.method);
   const route = typeof match === "object" ? match.route : undefined;
-  headersFor.set(req, baseHeaders(state, route?.resource ?? "core", auth.kind === "ok"));
+  const authenticated = auth.kind === "ok" || auth.kind === "read-only";
+  headersFor.set(req, baseHeaders(state, authenticated));
   const ctx: Ctx = {
     state,
     req,
     url,
     repoLinkBase: `${state.apiUrl}/repositories/${state.repoId}`,
-    authenticated: auth.kind === "ok",
+    authenticated,
   };
 
   if (state.faults.down) {
@@ -119,6 +128,14 @@ export async function handleApi(state: State, req: Request): Promise<Response> {
   if (match.route.needsAuth && auth.kind === "none") {
     return json(ctx, 401, errorBody("Requires authentication", 401, match.route.docs));
   }
+  if (match.route.issues && !state.settings.hasIssues) return json(ctx, 410, errorBody("Issues are disabled for this repo", 410, match.route.docs));
+  // GitHub checks the right to write before it looks at the fields: an invalid body gets 403 here, not 422.
+  if (match.route.writes && auth.kind === "read-only") {
+    return json(ctx, 403, errorBody("Resource not accessible by personal access token", 403, match.route.docs), {
+      "x-accepted-github-permissions": "issues=write",
+    });
+  }
+  if (match.route.writes && state.settings.archived) return json(ctx, 403, errorBody("Repository was archived so is read-only.", 403, match.route.docs));
   return match.route.handler(ctx, match.params);
 }
 
@@ -128,8 +145,19 @@ function releaseResponse(ctx: Ctx, release: ReleaseRecord | undefined, docs: str
   return release ? json(ctx, 200, releaseJson(ctx.state, release)) : notFound(ctx, docs);
 }
 
+function root(ctx: Ctx): Response {
+  return json(ctx, 200, rootJson(ctx.state));
+}
+
+function repository(ctx: Ctx): Response {
+  return json(ctx, 200, repositoryJson(ctx.state));
+}
+
 function listReleases(ctx: Ctx): Response {
-  const newestFirst = [...ctx.state.releases].reverse().map((r) => releaseJson(ctx.state, r));
+  // Newest first by created_at, as GitHub lists them; drafts too (the token has push access).
+  const newestFirst = [...ctx.state.releases]
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id)
+    .map((r) => releaseJson(ctx.state, r));
   return paged(ctx, newestFirst, `${ctx.repoLinkBase}/releases`);
 }
 
@@ -138,7 +166,8 @@ function latestRelease(ctx: Ctx): Response {
 }
 
 function releaseByTag(ctx: Ctx, [tag]: string[]): Response {
-  return releaseResponse(ctx, ctx.state.releases.find((r) => r.tag === tag), DOCS.releaseByTag);
+  // Only published releases: a draft has no tag yet.
+  return releaseResponse(ctx, ctx.state.releases.find((r) => r.tag === tag && !r.draft), DOCS.releaseByTag);
 }
 
 function releaseById(ctx: Ctx, [id]: string[]): Response {

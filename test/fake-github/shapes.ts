@@ -1,5 +1,5 @@
 // JSON bodies shaped like api.github.com's, modelled on the recorded objects in
-// node_modules/@octokit/fixtures/scenarios/api.github.com/{release-assets,search-issues,labels,errors}
+// node_modules/@octokit/fixtures/scenarios/api.github.com/{release-assets,search-issues,labels,errors,get-repository,get-root}
 // and on the required properties of the matching @octokit/openapi component schemas.
 // API URLs point at the fake (`state.apiUrl`), html URLs at https://github.com, as for api.github.com.
 
@@ -7,6 +7,8 @@ import { type AssetRecord, type IssueRecord, type LabelRecord, type MilestoneRec
 
 export const DOCS = {
   rest: "https://docs.github.com/rest",
+  root: "https://docs.github.com/rest/meta/meta#github-api-root",
+  repository: "https://docs.github.com/rest/repos/repos#get-a-repository",
   releaseByTag: "https://docs.github.com/rest/releases/releases#get-a-release-by-tag-name",
   latestRelease: "https://docs.github.com/rest/releases/releases#get-the-latest-release",
   release: "https://docs.github.com/rest/releases/releases#get-a-release",
@@ -18,7 +20,6 @@ export const DOCS = {
   createIssue: "https://docs.github.com/rest/issues/issues#create-an-issue",
   issue: "https://docs.github.com/rest/issues/issues#get-an-issue",
   listIssues: "https://docs.github.com/rest/issues/issues#list-repository-issues",
-  search: "https://docs.github.com/rest/search/search#search-issues-and-pull-requests",
   rateLimit: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api",
   secondaryRateLimit: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 } as const;
@@ -102,16 +103,161 @@ export function releaseJson(state: State, release: ReleaseRecord) {
     tag_name: release.tag,
     target_commitish: "main",
     name: release.tag,
-    draft: false,
+    draft: release.draft,
     immutable: false,
-    prerelease: false,
+    prerelease: release.prerelease,
     created_at: release.createdAt,
     updated_at: release.createdAt,
-    published_at: release.createdAt,
+    published_at: release.draft ? null : release.createdAt,
     assets: release.assets.map((a) => assetJson(state, a)),
     tarball_url: `${repoApi(state)}/tarball/${tag}`,
     zipball_url: `${repoApi(state)}/zipball/${tag}`,
     body: null,
+  };
+}
+
+/** `GET /`: the API's root, as in the get-root fixture (URL templates on the fake's API). */
+export function rootJson(state: State) {
+  const api = state.apiUrl;
+  const web = state.apiPrefix ? state.webUrl : "https://github.com";
+  return {
+    current_user_url: `${api}/user`,
+    current_user_authorizations_html_url: `${web}/settings/connections/applications{/client_id}`,
+    authorizations_url: `${api}/authorizations`,
+    code_search_url: `${api}/search/code?q={query}{&page,per_page,sort,order}`,
+    commit_search_url: `${api}/search/commits?q={query}{&page,per_page,sort,order}`,
+    emails_url: `${api}/user/emails`,
+    emojis_url: `${api}/emojis`,
+    events_url: `${api}/events`,
+    feeds_url: `${api}/feeds`,
+    followers_url: `${api}/user/followers`,
+    following_url: `${api}/user/following{/target}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    hub_url: `${api}/hub`,
+    issue_search_url: `${api}/search/issues?q={query}{&page,per_page,sort,order}`,
+    issues_url: `${api}/issues`,
+    keys_url: `${api}/user/keys`,
+    label_search_url: `${api}/search/labels?q={query}&repository_id={repository_id}{&page,per_page}`,
+    notifications_url: `${api}/notifications`,
+    organization_url: `${api}/orgs/{org}`,
+    organization_repositories_url: `${api}/orgs/{org}/repos{?type,page,per_page,sort}`,
+    organization_teams_url: `${api}/orgs/{org}/teams`,
+    public_gists_url: `${api}/gists/public`,
+    rate_limit_url: `${api}/rate_limit`,
+    repository_url: `${api}/repos/{owner}/{repo}`,
+    repository_search_url: `${api}/search/repositories?q={query}{&page,per_page,sort,order}`,
+    current_user_repositories_url: `${api}/user/repos{?type,page,per_page,sort}`,
+    starred_url: `${api}/user/starred{/owner}{/repo}`,
+    starred_gists_url: `${api}/gists/starred`,
+    topic_search_url: `${api}/search/topics?q={query}{&page,per_page}`,
+    user_url: `${api}/users/{user}`,
+    user_organizations_url: `${api}/user/orgs`,
+    user_repositories_url: `${api}/users/{user}/repos{?type,page,per_page,sort}`,
+    user_search_url: `${api}/search/users?q={query}{&page,per_page,sort,order}`,
+  };
+}
+
+/**
+ * `GET /repos/{owner}/{repo}`: a full-repository as in the get-repository fixture. `permissions`
+ * is the token owner's role (admin), which says nothing about what a fine-grained token may do.
+ */
+export function repositoryJson(state: State) {
+  const api = repoApi(state);
+  const html = repoHtml(state);
+  const owner = { ...userJson(state, state.owner), type: "Organization" };
+  const at = "2024-06-03T08:00:00Z";
+  return {
+    id: state.repoId,
+    node_id: nodeId("Repository", state.repoId),
+    name: state.repo,
+    full_name: `${state.owner}/${state.repo}`,
+    private: false,
+    owner,
+    html_url: html,
+    description: null,
+    fork: false,
+    url: api,
+    forks_url: `${api}/forks`,
+    keys_url: `${api}/keys{/key_id}`,
+    collaborators_url: `${api}/collaborators{/collaborator}`,
+    teams_url: `${api}/teams`,
+    hooks_url: `${api}/hooks`,
+    issue_events_url: `${api}/issues/events{/number}`,
+    events_url: `${api}/events`,
+    assignees_url: `${api}/assignees{/user}`,
+    branches_url: `${api}/branches{/branch}`,
+    tags_url: `${api}/tags`,
+    blobs_url: `${api}/git/blobs{/sha}`,
+    git_tags_url: `${api}/git/tags{/sha}`,
+    git_refs_url: `${api}/git/refs{/sha}`,
+    trees_url: `${api}/git/trees{/sha}`,
+    statuses_url: `${api}/statuses/{sha}`,
+    languages_url: `${api}/languages`,
+    stargazers_url: `${api}/stargazers`,
+    contributors_url: `${api}/contributors`,
+    subscribers_url: `${api}/subscribers`,
+    subscription_url: `${api}/subscription`,
+    commits_url: `${api}/commits{/sha}`,
+    git_commits_url: `${api}/git/commits{/sha}`,
+    comments_url: `${api}/comments{/number}`,
+    issue_comment_url: `${api}/issues/comments{/number}`,
+    contents_url: `${api}/contents/{+path}`,
+    compare_url: `${api}/compare/{base}...{head}`,
+    merges_url: `${api}/merges`,
+    archive_url: `${api}/{archive_format}{/ref}`,
+    downloads_url: `${api}/downloads`,
+    issues_url: `${api}/issues{/number}`,
+    pulls_url: `${api}/pulls{/number}`,
+    milestones_url: `${api}/milestones{/number}`,
+    notifications_url: `${api}/notifications{?since,all,participating}`,
+    labels_url: `${api}/labels{/name}`,
+    releases_url: `${api}/releases{/id}`,
+    deployments_url: `${api}/deployments`,
+    created_at: at,
+    updated_at: at,
+    pushed_at: at,
+    git_url: `git://github.com/${state.owner}/${state.repo}.git`,
+    ssh_url: `git@github.com:${state.owner}/${state.repo}.git`,
+    clone_url: `${html}.git`,
+    svn_url: html,
+    homepage: null,
+    size: 0,
+    stargazers_count: 0,
+    watchers_count: 0,
+    language: null,
+    has_issues: state.settings.hasIssues,
+    has_projects: true,
+    has_downloads: true,
+    has_wiki: true,
+    has_pages: false,
+    has_discussions: false,
+    forks_count: 0,
+    mirror_url: null,
+    archived: state.settings.archived,
+    disabled: false,
+    open_issues_count: state.issueRecords.length,
+    license: null,
+    allow_forking: true,
+    is_template: false,
+    web_commit_signoff_required: false,
+    topics: [],
+    visibility: "public",
+    forks: 0,
+    open_issues: state.issueRecords.length,
+    watchers: 0,
+    default_branch: "main",
+    permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+    temp_clone_token: "",
+    allow_squash_merge: true,
+    allow_merge_commit: true,
+    allow_rebase_merge: true,
+    allow_auto_merge: false,
+    delete_branch_on_merge: false,
+    allow_update_branch: false,
+    use_squash_pr_title_as_default: false,
+    organization: owner,
+    network_count: 0,
+    subscribers_count: 0,
   };
 }
 
@@ -195,11 +341,6 @@ export function issueJson(state: State, issue: IssueRecord) {
     performed_via_github_app: null,
     state_reason: null,
   };
-}
-
-export function searchItemJson(state: State, issue: IssueRecord) {
-  const { closed_by: _closedBy, ...rest } = issueJson(state, issue);
-  return { ...rest, score: 1.0 };
 }
 
 // ---- error bodies ----------------------------------------------------------------------------

@@ -40,11 +40,11 @@ export async function startStorage(state: State): Promise<StorageServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(0, state.storageHost, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${state.storageHost}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

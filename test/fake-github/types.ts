@@ -2,7 +2,20 @@
 
 export type FakeAsset = { name: string; contentType: string; data: Uint8Array };
 
-export type FakeRelease = { tag: string; assets: FakeAsset[]; latest?: boolean };
+export type FakeRelease = {
+  tag: string;
+  assets: FakeAsset[];
+  /** Flag this one as the repository's latest release (GitHub's "Set as latest"). */
+  latest?: boolean;
+  prerelease?: boolean;
+  /** Drafts are listed (the token has push access) but have no tag yet: not found by tag, never latest. */
+  draft?: boolean;
+  /** ISO time (GitHub: the date of the release's commit); default: one hour after the previous entry. */
+  createdAt?: string;
+};
+
+/** Repository settings a test may change while dispatch runs. */
+export type RepositorySettings = { hasIssues: boolean; archived: boolean };
 
 export type FakeMilestone = { title: string; state?: "open" | "closed" };
 
@@ -18,6 +31,23 @@ export type FakeGitHubOptions = {
   milestones?: FakeMilestone[];
   /** Logins that may be assigned to issues. Default: any login is assignable. */
   assignable?: string[];
+  /** Issues turned off in the repository's settings: `has_issues: false`, and 410 on the issue routes. Default true. */
+  hasIssues?: boolean;
+  /** An archived repository: `archived: true`, and writes are 403 "Repository was archived so is read-only." */
+  archived?: boolean;
+  /**
+   * A second accepted token that may read (releases, assets, issues) but not create issues:
+   * 403 "Resource not accessible by personal access token", as GitHub answers a fine-grained
+   * token with Issues: read-only.
+   */
+  readOnlyToken?: string;
+  /**
+   * Serve the API under this path, as GitHub Enterprise Server does ("/api/v3"); every other
+   * path then answers an HTML 404, as its web server does. `apiUrl` includes it, `webUrl` not.
+   */
+  apiPrefix?: string;
+  /** The loopback address the storage host listens on (default 127.0.0.1): "127.0.0.2" puts it on another host. */
+  storageHost?: string;
 };
 
 /** An issue created through `POST /repos/{owner}/{repo}/issues`. */
@@ -45,7 +75,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "search" | "list-issues";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
@@ -77,8 +107,10 @@ export type Faults = {
 };
 
 export type FakeGitHub = {
-  /** Origin of the API host, e.g. http://127.0.0.1:PORT (dispatch's --api-url). */
+  /** The API's base URL, e.g. http://127.0.0.1:PORT, or …/api/v3 with `apiPrefix` (dispatch's --api-url). */
   apiUrl: string;
+  /** Origin of the API host without `apiPrefix`: what a user of Enterprise Server copies from the browser. */
+  webUrl: string;
   /** Origin of the storage host (a second server: different port, different origin). */
   storageUrl: string;
   owner: string;
@@ -90,6 +122,8 @@ export type FakeGitHub = {
   readonly requests: RecordedRequest[];
   /** Mutable fault knobs. */
   readonly faults: Faults;
+  /** The repository's settings, live (`hasIssues`, `archived`): set them to change GitHub's answers from now on. */
+  readonly settings: RepositorySettings;
   /** True once the storage host has received any request carrying an Authorization header. */
   readonly storageSawAuthorization: boolean;
   stop(): Promise<void>;

@@ -13,15 +13,20 @@ test("GitHub's storage hosts are followed; look-alikes and other hosts are not",
   }
 });
 
-test("an Enterprise host and its subdomains are followed", () => {
-  expect(isAllowedRedirect(new URL("https://ghe.example.com/storage/x"), ghe)).toBe(true);
-  expect(isAllowedRedirect(new URL("https://media.ghe.example.com/x"), ghe)).toBe(true);
-  expect(isAllowedRedirect(new URL("https://example.com/x"), ghe)).toBe(false);
+test("Enterprise: its storage may be on any https host (S3, Azure Blob, GCS, MinIO)", () => {
+  for (const ok of ["https://ghe.example.com/storage/x", "https://media.ghe.example.com/x", "https://assets.s3.eu-west-1.amazonaws.com/x", "https://lab.blob.core.windows.net/x", "https://storage.googleapis.com/x", "https://minio.lab.internal:9000/x"]) {
+    expect(isAllowedRedirect(new URL(ok), ghe)).toBe(true);
+  }
+  // GHE.com tenants are not github.com either: their storage is theirs.
+  expect(isAllowedRedirect(new URL("https://files.example.net/x"), new URL("https://api.acme.ghe.com"))).toBe(true);
+  for (const bad of ["http://minio.lab.internal/x", "file:///etc/passwd", "ftp://ghe.example.com/x"]) expect(isAllowedRedirect(new URL(bad), ghe)).toBe(false);
 });
 
-test("plain HTTP only when the API itself is plain HTTP (tests, a lab GHE)", () => {
+test("plain HTTP only when the API itself is plain HTTP (tests, a lab GHE), then to any host", () => {
   expect(isAllowedRedirect(new URL("http://127.0.0.1:9/x"), new URL("http://127.0.0.1:8/"))).toBe(true);
+  expect(isAllowedRedirect(new URL("http://minio.lab:9000/x"), new URL("http://ghe.lab/api/v3"))).toBe(true);
   expect(isAllowedRedirect(new URL("http://ghe.example.com/x"), ghe)).toBe(false);
+  expect(isAllowedRedirect(new URL("http://objects.githubusercontent.com/x"), api)).toBe(false);
 });
 
 test("the token goes to the API origin only: not another port, scheme or host", () => {

@@ -1,4 +1,4 @@
-// dispatch's side of GitHub: redirects it refuses to follow, milestones found across pages.
+// dispatch's side of GitHub: redirects to storage elsewhere, milestones found across pages.
 import { expect, test } from "bun:test";
 import { type TestDispatch, dispatchPerTest, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
@@ -12,16 +12,31 @@ async function setup(milestones?: { title: string; state?: "open" | "closed" }[]
 const status = async (d: TestDispatch) =>
   ((await (await fetch(`http://127.0.0.1:${d.port}/api/status`)).json()) as { jobs: { name: string; state: string; ip: string | null }[] }).jobs;
 
-test("a redirect to a host that is not GitHub's is refused, and the token goes nowhere", async () => {
+test("a redirect to storage on another host is followed without the token (an Enterprise API); one to another scheme is refused", async () => {
   const { gh, d } = await setup();
-  const evil = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("evil") });
+  const seen: (string | null)[] = [];
+  const bytes = new Uint8Array(1000).fill(9);
+  const storage = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) => (seen.push(request.headers.get("authorization")), new Response(bytes, { headers: { "content-type": "application/octet-stream" } })),
+  });
   try {
-    gh.faults.redirectTo = `http://localhost:${evil.port}/x`; // another hostname than the API's
-    const reply = await http(d.url, { from: "127.0.0.2" });
-    expect(reply.status).toBe(502);
-    expect(new TextDecoder().decode(reply.body)).toContain("not a GitHub host");
+    // Another hostname than the API's: the fake is not github.com, so its storage may be anywhere.
+    gh.faults.redirectTo = `http://localhost:${storage.port}/bucket/b.efi?X-Amz-Signature=abc`;
+    await http(d.url, { method: "HEAD", from: "127.0.0.2" }); // a.efi, the first in the queue
+    const reply = await http(d.url, { from: "127.0.0.3" }); // b.efi: 1000 bytes, as the storage has
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual(bytes);
+    expect(seen).toEqual([null]);
+
+    gh.faults.redirectTo = "file:///etc/passwd";
+    const refused = await http(d.url, { from: "127.0.0.2" }); // a.efi, assigned by its HEAD
+    expect(refused.status).toBe(502);
+    expect(new TextDecoder().decode(refused.body)).toContain("not http(s)");
+    expect(d.lines.join("\n")).not.toContain(gh.token);
   } finally {
-    evil.stop(true);
+    storage.stop(true);
   }
 });
 

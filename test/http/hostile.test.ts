@@ -2,147 +2,176 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { connect } from "node:net";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { bootOnce, status } from "../support/cycle.ts";
-import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
+import { fakeGitHubFlags, startDispatchProcess } from "../support/dispatch-process.ts";
+import { startTestDispatch, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
+import { denoLaunch } from "../runtime/deno-launch.ts";
 
 // Real servers and retries with waits of a second or more: more room than the 5 s default on a busy machine.
 setDefaultTimeout(20_000);
 
-// Slow and broken clients against the real server (Bun's node:http with dispatch's own deadlines).
+// Slow and broken clients against the real server with short limits, once per runtime: Bun (in
+// this process) and Deno (the real CLI, limits through DISPATCH_SERVE_LIMITS). Both serve on
+// node:http with dispatch's own deadlines (src/runtime/node-http.ts).
 
-let gh: FakeGitHub;
-let d: TestDispatch;
 const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000, maxReportBytes: 1024 * 1024 };
-beforeAll(async () => {
-  // a.efi (8 MB, more than socket buffers hold) goes to the client that stops reading; b.efi to the one that boots.
-  gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 8_000_000), efi("b.efi", 4000)] }] });
-  d = await startTestDispatch(gh, { limits });
-});
-afterAll(async () => {
-  await d?.stop();
-  await gh?.stop();
-});
 
 type Probe = { closedAfterMs?: number; received: string };
 
-/** A raw TCP client: sends what `script` writes, reports when the server closed the connection. */
-function rawClient(script: (socket: ReturnType<typeof connect>) => void, from = "127.0.0.1", giveUpMs = 4000): Promise<Probe> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const socket = connect({ port: d.port, host: "127.0.0.1", localAddress: from });
-    let received = "";
-    let settled = false;
-    const finish = (closedAfterMs?: number) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ closedAfterMs, received });
-    };
-    socket.on("data", (chunk) => (received += chunk.toString("latin1").slice(0, 2000)));
-    socket.on("close", () => finish(Date.now() - t0));
-    socket.on("error", () => {});
-    const timer = setTimeout(() => finish(undefined), giveUpMs);
-    script(socket);
-  });
-}
+/** A running dispatch as these tests need it, however it was started. */
+type Target = { port: number; url: string; lines: string[]; stop(): Promise<unknown> };
 
-const trickle = (socket: ReturnType<typeof connect>, first: string, each: string, everyMs = 200) => {
-  socket.write(first);
-  const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(each)), everyMs);
-  socket.on("close", () => clearInterval(timer));
-};
+describe("under Bun", () => {
+  hostileTests((gh) => startTestDispatch(gh, { limits }));
+});
 
-describe("slow clients are cut off, and never starve servers that boot", () => {
-  test("connecting and sending nothing, trickling headers, trickling a body: each closed after its deadline", async () => {
-    const [silent, headers, body] = await Promise.all([
-      rawClient(() => {}),
-      rawClient((s) => trickle(s, "GET /dispatch HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n")),
-      rawClient((s) => trickle(s, "PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "a")),
-    ]);
-    for (const probe of [silent, headers, body]) expect(probe.closedAfterMs).toBeDefined();
-    expect(headers.received).toBe(""); // cut off before any answer
-  });
-
-  test("a kept-alive connection that goes quiet is closed after the headers deadline", async () => {
-    const probe = await rawClient((s) => s.write("GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"));
-    expect(probe.received).toStartWith("HTTP/1.1 200");
-    expect(probe.closedAfterMs).toBeDefined();
-  });
-
-  test("a client that stops reading its download is reset once its writes stall", async () => {
-    const probe = await rawClient(
-      (s) => {
-        s.write("GET /dispatch HTTP/1.1\r\nHost: x\r\n\r\n");
-        s.pause();
-      },
-      "127.0.0.20",
-      8000,
-    );
-    expect(probe.closedAfterMs).toBeDefined();
-    await until(() => d.lines.some((l) => l.includes("download of a.efi for 127.0.0.20 ended after")), "the log line");
-  }, 15_000);
-
-  test("while 200 slow-loris connections are open, a server boots normally", async () => {
-    const sockets = Array.from({ length: 200 }, () => {
-      const socket = connect(d.port, "127.0.0.1");
-      socket.on("error", () => {});
-      socket.write("GET /dispatch HTTP/1.1\r\nHost: x\r\n");
-      return socket;
-    });
-    try {
-      await until(() => sockets.every((s) => s.readyState === "open" || s.destroyed), "the slow connections");
-      const { size } = await bootOnce(d.url, "127.0.0.7");
-      expect(size).toBe(4000);
-      await until(() => sockets.every((s) => s.destroyed || s.readableEnded), "the slow connections to be closed", 10_000);
-    } finally {
-      for (const s of sockets) s.destroy();
-    }
-  }, 20_000);
-
-  test("headers over the size limit: 431", async () => {
-    const reply = await http(d.url, { method: "HEAD", from: "127.0.0.8", headers: { "x-big": "a".repeat(40_000) } });
-    expect(reply.status).toBe(431);
-  });
-
-  test("a declared body over the limit: 413 before reading it", async () => {
-    const probe = await rawClient((s) => s.write("POST /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"));
-    expect(probe.received).toStartWith("HTTP/1.1 413");
-  });
-
-  test("a chunked report over the report limit (here 1 MiB): 413", async () => {
-    const probe = await rawClient((s) => {
-      s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
-      s.write('e\r\n{"title":"t","\r\n');
-      s.write('8\r\nbody":"x\r\n');
-      const chunk = "x".repeat(64 * 1024);
-      for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-      s.write('2\r\n"}\r\n0\r\n\r\n');
-    });
-    expect(probe.received).toStartWith("HTTP/1.1 413");
+describe("under Deno (deno run -A src/main.ts)", () => {
+  hostileTests(async (gh) => {
+    const launch = denoLaunch({ GITHUB_TOKEN: gh.token, DISPATCH_SERVE_LIMITS: JSON.stringify(limits) });
+    return launch && startDispatchProcess(launch, fakeGitHubFlags(gh));
   });
 });
 
-describe("methods and paths", () => {
-  for (const method of ["DELETE", "PATCH", "OPTIONS"]) {
-    test(`${method} on the boot path: 405 with Allow`, async () => {
-      const reply = await http(d.url, { method, from: "127.0.0.9" });
-      expect(reply.status).toBe(405);
-      expect(reply.headers.allow).toBe("HEAD, GET, POST, PUT");
+/** The tests against one dispatch; `start` runs in beforeAll and may return undefined to skip. */
+function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): void {
+  let gh: FakeGitHub;
+  let d: Target;
+  let skip = false;
+  beforeAll(async () => {
+    // a.efi (8 MB, more than socket buffers hold) goes to the client that stops reading; b.efi to the one that boots.
+    gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 8_000_000), efi("b.efi", 4000)] }] });
+    const started = await start(gh);
+    if (started) d = started;
+    else skip = true;
+  }, 30_000);
+  afterAll(async () => {
+    await d?.stop();
+    await gh?.stop();
+  }, 30_000);
+
+  /** A test that is skipped (with a note) when this runtime cannot run here. */
+  const check = (name: string, fn: () => Promise<void>, timeoutMs?: number) =>
+    test(name, async () => (skip ? console.warn(`skipped: ${name}`) : fn()), timeoutMs);
+
+  /** A raw TCP client: sends what `script` writes, reports when the server closed the connection. */
+  function rawClient(script: (socket: ReturnType<typeof connect>) => void, from = "127.0.0.1", giveUpMs = 4000): Promise<Probe> {
+    return new Promise((resolve) => {
+      const t0 = Date.now();
+      const socket = connect({ port: d.port, host: "127.0.0.1", localAddress: from });
+      let received = "";
+      let settled = false;
+      const finish = (closedAfterMs?: number) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ closedAfterMs, received });
+      };
+      socket.on("data", (chunk) => (received += chunk.toString("latin1").slice(0, 2000)));
+      socket.on("close", () => finish(Date.now() - t0));
+      socket.on("error", () => {});
+      const timer = setTimeout(() => finish(undefined), giveUpMs);
+      script(socket);
     });
   }
 
-  test("an unknown method is refused without reaching the queue", async () => {
-    const probe = await rawClient((s) => s.write("BREW /dispatch HTTP/1.1\r\nHost: x\r\n\r\n"), "127.0.0.11");
-    expect(probe.received).toMatch(/^HTTP\/1\.1 (400|405)/);
-    expect((await status(d.port)).every((j) => j.ip !== "127.0.0.11")).toBe(true);
+  const trickle = (socket: ReturnType<typeof connect>, first: string, each: string, everyMs = 200) => {
+    socket.write(first);
+    const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(each)), everyMs);
+    socket.on("close", () => clearInterval(timer));
+  };
+
+  describe("slow clients are cut off, and never starve servers that boot", () => {
+    check("connecting and sending nothing, trickling headers, trickling a body: each closed after its deadline", async () => {
+      const [silent, headers, body] = await Promise.all([
+        rawClient(() => {}),
+        rawClient((s) => trickle(s, "GET /dispatch HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n")),
+        rawClient((s) => trickle(s, "PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "a")),
+      ]);
+      for (const probe of [silent, headers, body]) expect(probe.closedAfterMs).toBeDefined();
+      expect(headers.received).toBe(""); // cut off before any answer
+    });
+
+    check("a kept-alive connection that goes quiet is closed after the headers deadline", async () => {
+      const probe = await rawClient((s) => s.write("GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"));
+      expect(probe.received).toStartWith("HTTP/1.1 200 OK\r\n"); // with its reason phrase, under Deno too
+      expect(probe.closedAfterMs).toBeDefined();
+    });
+
+    check("a client that stops reading its download is reset once its writes stall", async () => {
+      const probe = await rawClient(
+        (s) => {
+          s.write("GET /dispatch HTTP/1.1\r\nHost: x\r\n\r\n");
+          s.pause();
+        },
+        "127.0.0.20",
+        8000,
+      );
+      expect(probe.closedAfterMs).toBeDefined();
+      await until(() => d.lines.some((l) => l.includes("download of a.efi for 127.0.0.20 ended after")), "the log line");
+    }, 15_000);
+
+    check("while 200 slow-loris connections are open, a server boots normally", async () => {
+      const sockets = Array.from({ length: 200 }, () => {
+        const socket = connect(d.port, "127.0.0.1");
+        socket.on("error", () => {});
+        socket.write("GET /dispatch HTTP/1.1\r\nHost: x\r\n");
+        return socket;
+      });
+      try {
+        await until(() => sockets.every((s) => s.readyState === "open" || s.destroyed), "the slow connections");
+        const { size } = await bootOnce(d.url, "127.0.0.7");
+        expect(size).toBe(4000);
+        await until(() => sockets.every((s) => s.destroyed || s.readableEnded), "the slow connections to be closed", 10_000);
+      } finally {
+        for (const s of sockets) s.destroy();
+      }
+    }, 20_000);
+
+    check("headers over the size limit: 431", async () => {
+      const reply = await http(d.url, { method: "HEAD", from: "127.0.0.8", headers: { "x-big": "a".repeat(40_000) } });
+      expect(reply.status).toBe(431);
+    });
+
+    check("a declared body over the limit: 413 before reading it", async () => {
+      const probe = await rawClient((s) => s.write("POST /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"));
+      expect(probe.received).toStartWith("HTTP/1.1 413");
+    });
+
+    check("a chunked report over the report limit (here 1 MiB): 413", async () => {
+      const probe = await rawClient((s) => {
+        s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        s.write('e\r\n{"title":"t","\r\n');
+        s.write('8\r\nbody":"x\r\n');
+        const chunk = "x".repeat(64 * 1024);
+        for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+        s.write('2\r\n"}\r\n0\r\n\r\n');
+      });
+      expect(probe.received).toStartWith("HTTP/1.1 413");
+    });
   });
 
-  test("unknown paths: 404; malformed Range: 416", async () => {
-    expect((await http(`http://127.0.0.1:${d.port}/dispatch/../etc/passwd`, { from: "127.0.0.9" })).status).toBe(404);
-    expect((await http(`http://127.0.0.1:${d.port}/boot`, { from: "127.0.0.9" })).status).toBe(404);
-    const range = await http(d.url, { from: "127.0.0.10", headers: { range: "bytes=abc" } });
-    expect(range.status).toBe(416);
+  describe("methods and paths", () => {
+    for (const method of ["DELETE", "PATCH", "OPTIONS"]) {
+      check(`${method} on the boot path: 405 with Allow`, async () => {
+        const reply = await http(d.url, { method, from: "127.0.0.9" });
+        expect(reply.status).toBe(405);
+        expect(reply.headers.allow).toBe("HEAD, GET, POST, PUT");
+      });
+    }
+
+    check("an unknown method is refused without reaching the queue", async () => {
+      const probe = await rawClient((s) => s.write("BREW /dispatch HTTP/1.1\r\nHost: x\r\n\r\n"), "127.0.0.11");
+      expect(probe.received).toMatch(/^HTTP\/1\.1 (400|405)/);
+      expect((await status(d.port)).every((j) => j.ip !== "127.0.0.11")).toBe(true);
+    });
+
+    check("unknown paths: 404; malformed Range: 416", async () => {
+      expect((await http(`http://127.0.0.1:${d.port}/dispatch/../etc/passwd`, { from: "127.0.0.9" })).status).toBe(404);
+      expect((await http(`http://127.0.0.1:${d.port}/boot`, { from: "127.0.0.9" })).status).toBe(404);
+      const range = await http(d.url, { from: "127.0.0.10", headers: { range: "bytes=abc" } });
+      expect(range.status).toBe(416);
+    });
   });
-});
+}

@@ -8,7 +8,7 @@ import { JournalError, openJournal, type RunIdentity } from "../../src/journal/o
 import { parseJournal } from "../../src/journal/parse.ts";
 import { defaultStateDir } from "../../src/journal/state-dir.ts";
 import { journalWriter } from "../../src/journal/writer.ts";
-import { nodeFiles } from "../../src/runtime/node-files.ts";
+import { nodeFiles } from "../../src/runtime/bun/files.ts";
 import type { AppendFile } from "../../src/runtime/types.ts";
 
 const dirs: string[] = [];
@@ -55,6 +55,19 @@ describe("a new journal", () => {
     const again = await open(dir);
     expect(again.resumed).toBe(true);
     expect(again.events).toEqual(events);
+    await again.journal.close();
+  });
+
+  test("a filing GitHub refused for good is replayed as such", async () => {
+    const dir = tempDir();
+    const refusals: DispatchEvent[] = [
+      ...events,
+      { type: "filing-failed", at: 5, name: "a.efi", error: "502" },
+      { type: "filing-failed", at: 6, name: "a.efi", error: "issues are turned off (410)", permanent: true },
+    ];
+    await written(dir, refusals);
+    const again = await open(dir);
+    expect(again.events).toEqual(refusals);
     await again.journal.close();
   });
 

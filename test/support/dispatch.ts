@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { type Run, startDispatch } from "../../src/app/run.ts";
-import { bunRuntime } from "../../src/runtime/bun.ts";
+import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { afterEach } from "bun:test";
 import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fake-github/index.ts";
 

@@ -1,5 +1,5 @@
 import type { Log } from "../../core/log.ts";
-import { isSettled } from "../../core/selectors.ts";
+import { isSettledOrRefused } from "../../core/selectors.ts";
 import type { Store } from "../../core/store.ts";
 import { createStatusFeed, type StatusFeed } from "../../http/status-feed.ts";
 import type { Journal } from "../../journal/writer.ts";
@@ -19,13 +19,16 @@ export type SinkDeps = {
   readonly now: () => number;
   readonly fileFailures: boolean;
   readonly retryDelayMs?: (attempt: number) => number;
+  readonly refusedDelayMs?: (attempt: number) => number;
+  /** What happened while dispatch was away (a resumed run's restart), once it can be recorded. */
+  readonly catchUp: () => void;
 };
 
 export type Sinks = {
   readonly status: StatusSource;
   readonly feed: StatusFeed;
   readonly counters: Counters;
-  /** Resolves once every job is finished or failed and nothing is left to file. */
+  /** Resolves once every job is finished or failed and nothing is left to file but what the sink refuses for good. */
   readonly settled: Promise<void>;
   /** Detaches every sink, the last attached first. */
   stop(): void;
@@ -37,6 +40,8 @@ export type Sinks = {
  *    later listener's work dispatches another event;
  * 2. the log lines, in that same order;
  * 3. the read models (download rates, the status feed, the metrics counters);
+ *    then `catchUp` records a resumed run's restart, so all of the above see it and the two
+ *    below judge the state after it (a refusal of the last run is tried again, not taken);
  * 4. the filer, which acts on changes (files reports, then dispatches what GitHub said);
  * 5. the settled watch, last, judging the state after everyone else has seen the change.
  */
@@ -58,19 +63,21 @@ export function attachSinks(deps: SinkDeps): Sinks {
   const feed = createStatusFeed(store);
   const counters = countEvents(store);
   detach.push(status.stop, feed.stop, counters.stop);
+  deps.catchUp();
 
   const filer = startFiler({
     store,
     now: deps.now,
     fileFailures: deps.fileFailures,
     retryDelayMs: deps.retryDelayMs ?? backoff,
+    ...(deps.refusedDelayMs && { refusedDelayMs: deps.refusedDelayMs }),
     classify: deps.sink.classify,
     file: deps.sink.file,
   });
   detach.push(filer.stop);
 
   const settled = new Promise<void>((resolve) => {
-    const check = () => isSettled(store.state, deps.fileFailures) && resolve();
+    const check = () => isSettledOrRefused(store.state, deps.fileFailures) && resolve();
     detach.push(store.subscribe(check));
     check();
   });

@@ -14,6 +14,8 @@ export type FilerDeps = {
   readonly classify: (error: unknown, now: number) => FilingFailure;
   /** Wait before retry number `attempt` (1-based) when GitHub named no time. */
   readonly retryDelayMs: (attempt: number) => number;
+  /** The same after a refusal for good; default `refusedBackoff`. */
+  readonly refusedDelayMs?: (attempt: number) => number;
 };
 
 export type Filer = { stop(): void };
@@ -22,6 +24,12 @@ const kindOf = (job: Job): IssueKind => (job.phase.state === "reported" ? "repor
 
 /** 1 s, 2 s, 4 s … capped at a minute: GitHub gets time to recover, the report is not dropped. */
 export const backoff = (attempt: number): number => Math.min(60_000, 1000 * 2 ** (attempt - 1));
+
+/**
+ * After a refusal for good (401, 403, 404, 410): 1, 2, 4, 8, then every 10 minutes. Asking
+ * faster cannot help, yet someone may fix the token or the settings while dispatch runs.
+ */
+export const refusedBackoff = (attempt: number): number => Math.min(600_000, 60_000 * 2 ** (attempt - 1));
 
 /**
  * Turns jobs that need an issue into issues, one attempt at a time per job, retrying for as
@@ -56,8 +64,13 @@ export function startFiler(deps: FilerDeps): Filer {
       const failure = deps.classify(error, deps.now());
       if (failure.uncertain) uncertain.add(name);
       if (stopped) return;
-      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, for: kind });
-      const delay = failure.retryAt !== undefined ? Math.max(0, failure.retryAt - deps.now()) : deps.retryDelayMs(n);
+      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, ...(failure.permanent && { permanent: true }), for: kind });
+      const delay =
+        failure.retryAt !== undefined
+          ? Math.max(0, failure.retryAt - deps.now())
+          : failure.permanent
+            ? (deps.refusedDelayMs ?? refusedBackoff)(n)
+            : deps.retryDelayMs(n);
       const timer = setTimeout(() => {
         timers.delete(timer);
         waiting.delete(name);

@@ -2,7 +2,8 @@ import type { Octokit } from "octokit";
 import { type RunContext, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
-import { createFilingOctokit } from "../../github/client.ts";
+import { createFilingOctokit, createOctokit } from "../../github/client.ts";
+import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
 import type { DispatchConfig } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
@@ -19,6 +20,12 @@ export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps):
   const octokit = createFilingOctokit({ ...config, userAgent }, log, config.github);
   return {
     label: `issues of ${config.owner}/${config.repo}`,
+    async check() {
+      // The filing client never waits on a rate limit; the check uses one that does.
+      const canFile = await checkCanFile(createOctokit({ ...config, userAgent }, log), config.owner, config.repo);
+      if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
+      if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
+    },
     file: fileJob({ octokit, owner: config.owner, repo: config.repo, context }),
     classify: classifyFilingError,
   };

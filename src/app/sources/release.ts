@@ -1,8 +1,7 @@
 import { selectWorkloads } from "../../core/workload.ts";
 import { openAsset } from "../../github/asset-stream.ts";
 import { createOctokit } from "../../github/client.ts";
-import { explainGitHubError } from "../../github/errors.ts";
-import { fetchRelease } from "../../github/release.ts";
+import { describeRelease, fetchRelease } from "../../github/release.ts";
 import { formatBytes } from "../../status/bytes.ts";
 import type { DispatchConfig } from "../config.ts";
 import type { WorkloadSource } from "../ports.ts";
@@ -12,14 +11,9 @@ import type { Log } from "../../core/log.ts";
 export async function releaseSource(config: DispatchConfig, userAgent: string, log: Log): Promise<WorkloadSource> {
   const { owner, repo } = config;
   const octokit = createOctokit({ ...config, userAgent }, log);
-  let release;
-  try {
-    release = await fetchRelease(octokit, owner, repo, config.tag);
-  } catch (error) {
-    throw new Error(explainGitHubError(error, `reading release "${config.tag}" of ${owner}/${repo}`));
-  }
+  const release = await fetchRelease(octokit, owner, repo, config.tag, { hasWork: (assets) => selectWorkloads(assets, config.filters).length > 0 });
   const workloads = selectWorkloads(release.assets, config.filters);
-  log.info(`release ${release.tag} of ${owner}/${repo}: ${release.assets.length} assets, ${workloads.length} queued`);
+  log.info(`release ${describeRelease(release)} of ${owner}/${repo}: ${release.assets.length} assets, ${workloads.length} queued`);
   for (const w of workloads) log.info(`  ⏳ ${w.name} (${formatBytes(w.size)}, ${w.bootType})`);
   if (workloads.length === 0) {
     log.warn(

@@ -1,5 +1,4 @@
 import { type JobState, jobStates } from "../../core/job.ts";
-import { formatBytes } from "../../status/bytes.ts";
 import { stateDetail, stateEmoji } from "../../status/wording.ts";
 import type { JobView, StatusView } from "../../status/view.ts";
 import { fit, stringWidth } from "./cells.ts";
@@ -127,7 +126,7 @@ function jobRow(job: JobView, layout: Layout, { now, width }: ScreenModel, paint
     fit(stateEmoji[job.state], 2),
     fit(job.name, layout.name),
     fit(job.ip ?? "", layout.ip),
-    ...(layout.compact ? [] : [fit(job.seen ? `${age(now - Date.parse(job.seen))} ago` : "", seenWidth, "right"), fit(formatBytes(job.size), sizeWidth, "right")]),
+    ...(layout.compact ? [] : [fit(job.seen ? `${age(now - Date.parse(job.seen))} ago` : "", seenWidth, "right"), fit(job.text.size, sizeWidth, "right")]),
   ];
   const row = cells.join(gap) + gap;
   return row + detail(job, Math.max(0, width - stringWidth(row)), now, paint);
@@ -148,7 +147,7 @@ function detail(job: JobView, width: number, now: number, paint: Paint): string 
       const bytes = job.bytes ?? 0;
       const fraction = job.size > 0 ? bytes / job.size : 1;
       const pct = `${Math.floor(Math.min(1, fraction) * 100)}%`.padStart(4);
-      const rate = job.rate === null ? "" : `${formatBytes(job.rate)}/s`;
+      const rate = job.text.rate ?? "";
       const tail = ` ${pct} ${rate.padStart(10)}`;
       const barWidth = Math.min(30, width - tail.length);
       if (barWidth < 4) return fit(`${pct.trim()} ${rate}`, width);

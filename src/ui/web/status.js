@@ -21,17 +21,6 @@
     return node;
   };
 
-  function formatBytes(bytes) {
-    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-  }
-
   function age(iso) {
     if (!iso) return "";
     const s = Math.max(0, Math.floor((Date.now() + skew - Date.parse(iso)) / 1000));
@@ -78,8 +67,8 @@
       bar.value = job.size === 0 ? 1 : bytes;
       const pct = job.size === 0 ? 100 : Math.floor((bytes / job.size) * 100);
       const fresh = job.seen && Date.now() + skew - Date.parse(job.seen) < 3000;
-      const rate = job.rate !== null && fresh ? ` · ${formatBytes(job.rate)}/s` : "";
-      wrap.append(bar, el("span", "figures", `${pct}% · ${formatBytes(bytes)} of ${formatBytes(job.size)}${rate}`));
+      const rate = job.text.rate !== null && fresh ? ` · ${job.text.rate}` : "";
+      wrap.append(bar, el("span", "figures", `${pct}% · ${job.text.bytes ?? "0 B"} of ${job.text.size}${rate}`));
       cell.append(wrap);
     } else if (job.state === "finished" && /^https?:\/\//.test(job.issue?.url ?? "")) {
       const link = el("a", "", `#${job.issue.number}`);
@@ -109,7 +98,7 @@
     name.textContent = job.name;
     ip.textContent = job.ip ?? "";
     seen.textContent = age(job.seen);
-    size.textContent = formatBytes(job.size);
+    size.textContent = job.text.size;
     renderDetail(detail, job);
   }
 

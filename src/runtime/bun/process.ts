@@ -1,11 +1,7 @@
-import { nodeFiles } from "./node-files.ts";
-import { serveNodeHttp } from "./node-http.ts";
-import { nodeTerminal } from "./node-terminal.ts";
-import type { Runtime } from "./types.ts";
+import type { Runtime } from "../types.ts";
 
-export const bunRuntime: Runtime = {
-  name: "bun",
-  serve: serveNodeHttp,
+/** The environment, child processes, signals and exit, through Bun's and node's process APIs. */
+export const bunProcess: Pick<Runtime, "env" | "run" | "onSignal" | "isTerminal" | "exit"> = {
   env: (name) => Bun.env[name],
   async run(command) {
     try {
@@ -18,7 +14,5 @@ export const bunRuntime: Runtime = {
   },
   onSignal: (signal, handler) => void process.on(signal, handler),
   isTerminal: () => process.stdout.isTTY === true,
-  terminal: nodeTerminal,
   exit: (code) => process.exit(code),
-  files: nodeFiles,
 };

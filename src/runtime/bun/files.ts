@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, rename, rm, truncate } from "node:fs/promises";
-import type { AppendFile, Files } from "./types.ts";
+import type { AppendFile, Files } from "../types.ts";
 
 /** Files through `node:fs`, which Bun implements natively. */
 export const nodeFiles: Files = {

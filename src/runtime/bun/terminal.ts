@@ -1,5 +1,6 @@
 import { writeSync } from "node:fs";
-import type { Terminal } from "./types.ts";
+import type { Terminal } from "../types.ts";
+import { once } from "../once.ts";
 
 /** The terminal through `node:process`, as Bun provides it. */
 export function nodeTerminal(): Terminal {
@@ -34,26 +35,21 @@ export function nodeTerminal(): Terminal {
       };
     },
     onExit(handler) {
-      let done = false;
-      const once = () => {
-        if (done) return;
-        done = true;
-        handler();
-      };
+      const first = once(handler);
       // The monitor runs before an uncaught exception is printed, so the error lands on the
       // restored screen; "exit" covers every other way out.
       const crashed = (error: unknown) => {
-        once();
+        first();
         console.error(error);
         process.exit(1);
       };
-      process.on("uncaughtExceptionMonitor", once);
+      process.on("uncaughtExceptionMonitor", first);
       process.on("unhandledRejection", crashed);
-      process.on("exit", once);
+      process.on("exit", first);
       return () => {
-        process.off("uncaughtExceptionMonitor", once);
+        process.off("uncaughtExceptionMonitor", first);
         process.off("unhandledRejection", crashed);
-        process.off("exit", once);
+        process.off("exit", first);
       };
     },
   };

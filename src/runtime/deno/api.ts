@@ -1,0 +1,33 @@
+/**
+ * The part of Deno's global API the adapter uses, typed here so the Bun type-check does not need
+ * Deno's lib. Only imported under Deno (detect.ts), where `globalThis.Deno` exists.
+ */
+export type DenoApi = {
+  env: { get(name: string): string | undefined };
+  Command: new (
+    cmd: string,
+    options: { args: string[]; stdout: "piped"; stderr: "null"; stdin: "null" },
+  ) => { output(): Promise<{ code: number; stdout: Uint8Array }> };
+  addSignalListener(signal: "SIGINT" | "SIGTERM" | "SIGWINCH", handler: () => void): void;
+  removeSignalListener(signal: "SIGWINCH", handler: () => void): void;
+  stdout: { isTerminal(): boolean; writeSync(bytes: Uint8Array): number };
+  stdin: { isTerminal(): boolean; setRaw(raw: boolean): void; readable: ReadableStream<Uint8Array> };
+  consoleSize(): { columns: number; rows: number };
+  exit(code: number): never;
+  mkdir(path: string, options: { recursive: boolean; mode?: number }): Promise<void>;
+  readTextFile(path: string): Promise<string>;
+  writeTextFile(path: string, data: string, options?: { mode?: number }): Promise<void>;
+  remove(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  truncate(path: string, length: number): Promise<void>;
+  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; mode?: number }): Promise<DenoFile>;
+  errors: { NotFound: new () => Error };
+};
+
+export type DenoFile = {
+  write(bytes: Uint8Array): Promise<number>;
+  syncData(): Promise<void>;
+  close(): void;
+};
+
+export const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;

@@ -1,0 +1,40 @@
+import * as v from "valibot";
+import type { ServeLimits } from "./types.ts";
+
+/** The environment variable that changes the client limits (for tests, and labs with unusual clients). */
+export const limitsVariable = "DISPATCH_SERVE_LIMITS";
+
+const example = `${limitsVariable}='{"writeStallMs":300000,"maxHeaderBytes":32768}'`;
+const positive = (what: string) => v.pipe(v.number(`must be a number of ${what}`), v.safeInteger(`must be a whole number of ${what}`), v.minValue(1, "must be at least 1"));
+const Schema = v.strictObject(
+  {
+    headersTimeoutMs: v.optional(positive("milliseconds")),
+    bodyTimeoutMs: v.optional(positive("milliseconds")),
+    writeStallMs: v.optional(positive("milliseconds")),
+    maxHeaderBytes: v.optional(positive("bytes")),
+    maxBodyBytes: v.optional(positive("bytes")),
+    maxReportBytes: v.optional(positive("bytes")),
+  },
+  "is not one of headersTimeoutMs, bodyTimeoutMs, writeStallMs, maxHeaderBytes, maxBodyBytes, maxReportBytes",
+);
+
+/** The limits set in DISPATCH_SERVE_LIMITS (a JSON object of `ServeLimits` fields); none when unset. */
+export function limitsFromEnv(text: string | undefined): Partial<ServeLimits> {
+  if (text === undefined || text.trim() === "") return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${limitsVariable} is not JSON: ${JSON.stringify(text.slice(0, 80))}. Set it like ${example}, or unset it.`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new Error(`${limitsVariable} must be a JSON object. Set it like ${example}, or unset it.`);
+  }
+  const result = v.safeParse(Schema, json);
+  if (!result.success) {
+    const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? "the value"} ${issue.message}`);
+    throw new Error(`${limitsVariable}: ${problems.join("; ")}. Set it like ${example}, or unset it.`);
+  }
+  // Drop absent fields, so they do not overwrite the defaults when spread.
+  return Object.fromEntries(Object.entries(result.output).filter(([, value]) => value !== undefined));
+}
