@@ -2,6 +2,7 @@ import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
 import { createApp } from "../http/app.ts";
+import { limitsFromEnv, limitsVariable } from "../runtime/limits.ts";
 import { type Runtime, type Server, serveLimits } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
 import { bootUrls } from "./listen-urls.ts";
@@ -32,7 +33,8 @@ export async function serve(
     log,
     durable: deps.durable,
     reportTexts: reportTexts(deps.runtime.files, deps.stateDir),
-    maxReportBytes: { ...serveLimits, ...config.limits }.maxReportBytes,
+    // The same limit the server enforces on a declared length, however it was set.
+    maxReportBytes: { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits }.maxReportBytes,
     status: sinks.status,
     feed: sinks.feed,
     counters: sinks.counters,

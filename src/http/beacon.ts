@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Store } from "../core/store.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
-import { type OpenSpool, SpoolError, readLimits, readReport } from "./report-reader.ts";
+import { type OpenSpool, SpoolError, closeAfter, readLimits, readReport } from "./report-reader.ts";
 
 export type BeaconDeps = {
   readonly store: Store;
@@ -53,9 +53,9 @@ export function reportBeacon(deps: BeaconDeps) {
       read = await readReport(c.req.raw.body, () => deps.reportTexts(arrived, ip), { ...readLimits, maxBytes: deps.maxReportBytes });
     } catch (error) {
       if (!(error instanceof SpoolError)) throw error;
-      return c.text(`dispatch could not keep the report's text in its state folder (${error.message}); send it again\n`, 503);
+      return c.text(`dispatch could not keep the report's text in its state folder (${error.message}); send it again\n`, 503, closeAfter);
     }
-    if (!read.ok) return c.text(`${read.message}\n`, read.status);
+    if (!read.ok) return c.text(`${read.message}\n`, read.status, closeAfter);
 
     const { outcome } = deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: read.report });
     // Only a newly taken report keeps its file: one sent again is already kept.

@@ -71,7 +71,7 @@ export async function readReport(
       if (!chunk || chunk.done) break;
       bytes += chunk.value.byteLength;
       if (bytes > limits.maxBytes) {
-        await reader?.cancel().catch(() => {});
+        leave(reader);
         await fields.discard();
         return { ok: false, status: 413, message: `report too large: the limit is ${limits.maxBytes} bytes` };
       }
@@ -81,13 +81,29 @@ export async function readReport(
     take(decoder.decode());
     return { ok: true, report: await fields.report(), discard: () => fields.discard() };
   } catch (error) {
-    await reader?.cancel().catch(() => {});
+    leave(reader);
     await fields.discard();
     if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
     if (error instanceof Error && !(error instanceof SpoolError)) return { ok: false, status: 400, message: `report is not valid JSON (${error.message}): ${notAnObject}` };
     throw error;
   }
 }
+
+/**
+ * Stops reading a body that will not be read to its end. Not `cancel()`: Deno's node:http body
+ * stream (2.9) then still enqueues the client's next bytes and throws, which ends the process.
+ * The answer closes the connection instead (see `closeAfter`).
+ */
+function leave(reader: ReadableStreamDefaultReader<Uint8Array> | undefined): void {
+  try {
+    reader?.releaseLock();
+  } catch {
+    // already released
+  }
+}
+
+/** Headers for an answer given before the body was read whole: the rest of it is not wanted. */
+export const closeAfter = { connection: "close" } as const;
 
 /** The state folder refused the body's file: not the client's fault. */
 export class SpoolError extends Error {
