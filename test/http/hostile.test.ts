@@ -150,6 +150,18 @@ function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): v
       });
       expect(probe.received).toStartWith("HTTP/1.1 413");
     });
+
+    check("a report that stops being JSON early, with a megabyte after it: 400, and dispatch serves on", async () => {
+      const probe = await rawClient((s) => {
+        s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        s.write("7\r\n{title:\r\n");
+        const chunk = "x".repeat(64 * 1024);
+        for (let i = 0; i < 16; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+        s.write("0\r\n\r\n");
+      });
+      expect(probe.received).toStartWith("HTTP/1.1 400");
+      expect((await http(d.url, { method: "HEAD", from: "127.0.0.30" })).status).toBe(200);
+    });
   });
 
   describe("methods and paths", () => {
