@@ -1,9 +1,9 @@
 #!/usr/bin/env bun
-import { defineCommand, renderUsage } from "citty";
-import { stripVTControlCharacters } from "node:util";
+import { defineCommand } from "citty";
 import { runProcess } from "./app/process.ts";
 import { startDispatch } from "./app/run.ts";
 import { args, examples } from "./cli/args.ts";
+import { renderHelp } from "./cli/help.ts";
 import { resolveConfig } from "./cli/config.ts";
 import { runMain } from "./cli/run-main.ts";
 import { detectRuntime } from "./runtime/detect.ts";
@@ -12,12 +12,14 @@ import type { Output } from "./ui/output.ts";
 import { plainOutput } from "./ui/plain-output.ts";
 import { version } from "./version.ts";
 
+const meta = {
+  name: "dispatch",
+  version,
+  description: "Serve a GitHub release's (or a folder's) workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues (or files).",
+};
+
 const command = defineCommand({
-  meta: {
-    name: "dispatch",
-    version,
-    description: "Serve a GitHub release's (or a folder's) workloads to bare-metal servers over UEFI HTTP boot, and file their results as issues (or files).",
-  },
+  meta,
   args,
   async run({ args: parsed, rawArgs }) {
     let out: Output = plainOutput();
@@ -37,9 +39,5 @@ await runMain(command, {
   version,
   exit: (code) => runtime.exit(code),
   isTerminal: runtime.isTerminal(),
-  showUsage: async (cmd) => {
-    const usage = `${await renderUsage(cmd)}\n\n${examples}\n`;
-    // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-    console.log(runtime.isTerminal() ? usage : stripVTControlCharacters(usage));
-  },
+  showUsage: async () => console.log(renderHelp(meta, args, examples)),
 });

@@ -21,6 +21,11 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
   for (const job of jobs) {
     const phase = job.phase;
     if (phase.state !== "reported" && phase.state !== "failed") continue;
+    // A long body is already kept whole, streamed there as it arrived.
+    if (phase.state === "reported" && phase.report.kept) {
+      kept.push({ name: job.workload.name, reason: phase.lastError ?? "GitHub refused it", keptAt: join(stateDir, phase.report.kept.file) });
+      continue;
+    }
     const keptAt = keptReportPath(stateDir, job);
     const { title, body } = phase.state === "reported" ? { title: phase.report.title, body: phase.report.body ?? "" } : failureIssue(job, context);
     try {

@@ -27,7 +27,7 @@ export type Run = {
   /**
    * The one shutdown sequence, in this order: the live view closes; the clock stops; serving
    * stops and the mDNS goodbye goes out together; the sinks detach (filer, read models, log,
-   * journal); the journal is flushed and closed.
+   * journal); the journal is flushed and closed; the state folder's lock is released.
    */
   stop(): Promise<void>;
 };
@@ -56,8 +56,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const stateDir = stateDirOf(config, source, runtime);
   const sink =
     config.reportsDir !== undefined
-      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, version })
-      : issuesSink({ config, userAgent, log: out, context: source.context, files: runtime.files, stateDir });
+      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, stateDir, version })
+      : issuesSink({ config, userAgent, log: out, context: source.context });
   await sink.check();
   out.info(`reports go to ${sink.label}`);
 
@@ -80,8 +80,15 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     catchUp: () => recordRestart(state, config, out, now),
   });
 
-  // 4. Serve.
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now });
+  // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
+    async (error: unknown) => {
+      sinks.stop();
+      await state.journal.close();
+      await state.lock.release();
+      throw error;
+    },
+  );
   const unfollow = out.follow?.(sinks.status);
 
   // 5. Announce.
@@ -116,6 +123,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         await Promise.all([mdns?.stop(), serving.stop()]);
         sinks.stop();
         await state.journal.close();
+        await state.lock.release();
       })();
       return stopping;
     },

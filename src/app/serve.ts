@@ -2,9 +2,11 @@ import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
 import { createApp } from "../http/app.ts";
-import type { Runtime, Server } from "../runtime/types.ts";
+import { limitsFromEnv, limitsVariable } from "../runtime/limits.ts";
+import { type Runtime, type Server, serveLimits } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
 import { bootUrls } from "./listen-urls.ts";
+import { reportTexts } from "./report-texts.ts";
 import type { WorkloadSource } from "./ports.ts";
 import type { Sinks } from "./sinks/attach.ts";
 
@@ -18,7 +20,10 @@ export type Serving = {
 const tickMs = 1000;
 
 /** The HTTP surface on the bind address, and the clock that judges timeouts. */
-export async function serve(config: DispatchConfig, deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number }): Promise<Serving> {
+export async function serve(
+  config: DispatchConfig,
+  deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number; stateDir: string },
+): Promise<Serving> {
   const { store, sinks, now, log } = deps;
   const app = createApp({
     store,
@@ -27,6 +32,9 @@ export async function serve(config: DispatchConfig, deps: { store: Store; source
     poweroff: poweroffEfi,
     log,
     durable: deps.durable,
+    reportTexts: reportTexts(deps.runtime.files, deps.stateDir),
+    // The same limit the server enforces on a declared length, however it was set.
+    maxReportBytes: { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits }.maxReportBytes,
     status: sinks.status,
     feed: sinks.feed,
     counters: sinks.counters,

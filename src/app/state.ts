@@ -1,18 +1,23 @@
+import type { BootType } from "../core/content-types.ts";
 import { initialState } from "../core/job.ts";
 import type { Log } from "../core/log.ts";
 import { reduce } from "../core/reducer.ts";
-import { countByState } from "../core/selectors.ts";
+import { countByState, isSettled } from "../core/selectors.ts";
 import { type Store, createStore } from "../core/store.ts";
 import { openJournal } from "../journal/open.ts";
+import { type StateLock, StateLockedError, lockState } from "../journal/lock.ts";
 import { defaultStateDir } from "../journal/state-dir.ts";
 import type { Journal } from "../journal/writer.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import type { WorkloadSource } from "./ports.ts";
 
 export type OpenedState = {
   readonly store: Store;
   readonly journal: Journal;
+  /** This process's hold on the state folder; released last on the way out. */
+  readonly lock: StateLock;
   readonly stateDir: string;
   /** Events replayed from an earlier run's journal; undefined for a new journal. */
   readonly replayed?: number;
@@ -24,18 +29,38 @@ export type OpenedState = {
  */
 export async function openState(config: DispatchConfig, source: WorkloadSource, stateDir: string, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
   const { context, workloads } = source;
+  await runtime.files.mkdirp(stateDir);
+  let lock: StateLock;
+  try {
+    lock = await lockState(stateDir, now());
+  } catch (error) {
+    if (error instanceof StateLockedError) throw new UsageError(error.message);
+    throw error;
+  }
   const opened = await openJournal({
     files: runtime.files,
     dir: stateDir,
     run: { ...context, filters: config.filters, workloads, timeouts: config.timeouts },
     fresh: config.fresh ?? false,
+    over: (events, timeouts, queue) => {
+      if (events.length === 0) return undefined; // nothing happened yet: nothing to run again
+      // The journal's own queue: its events name those jobs, whatever the source holds now.
+      const queued = queue.map((w) => ({ name: w.name, size: w.size, bootType: w.bootType as BootType, source: "" }));
+      const last = events.reduce(reduce, initialState(queued, timeouts));
+      if (!isSettled(last, config.fileFailures ?? false)) return undefined;
+      const counts = countByState(last);
+      return `the last run of ${source.label} is over (${counts.finished} finished, ${counts.failed} failed)`;
+    },
     now,
     log,
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
   });
   log.info(`state: ${opened.path}`);
 
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
-  return { store, journal: opened.journal, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+  return { store, journal: opened.journal, lock, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 
 /** `--state`, else one folder per source under the user's state directory. */
@@ -57,6 +82,7 @@ export function recordRestart(state: OpenedState, config: DispatchConfig, log: L
   const freed = countByState(store.state).unassigned - before.unassigned;
   log.info(
     `resumed ${state.replayed} events: ${before.finished} finished, ${before.failed} failed, ` +
-      `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed`,
+      `${before.reported} reports to file, ${before.booting} running, ${freed} in-flight downloads freed ` +
+      "(to start this release over instead: --fresh)",
   );
 }

@@ -31,7 +31,7 @@ export const args = {
   "download-timeout": { type: "string", default: "5m", description: "Free a job whose server goes quiet mid-download after this long", valueHint: "duration" },
   "run-timeout": { type: "string", default: "4h", description: "Fail a booted job that has not reported after this long", valueHint: "duration" },
   state: { type: "string", description: "Folder for the journal and kept reports (default: ~/.local/state/dispatch/OWNER/REPO/TAG, or …/folder/DIR)", valueHint: "dir" },
-  fresh: { type: "boolean", default: false, description: "Start over instead of resuming the journal (the old one is kept aside)" },
+  fresh: { type: "boolean", default: false, description: "Start over instead of resuming an unfinished run (the old journal is kept aside)" },
   "file-failures": { type: "boolean", default: false, description: "File an issue (or, with --reports, write a file) for each failed job too" },
   "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
   "log-format": {
@@ -52,22 +52,25 @@ export const examples = `Examples:
   Serve every dispatch asset of release v1.2 from AMDEPYC/dispatch:
     dispatch --owner AMDEPYC --repo dispatch --tag v1.2
 
-  Only the assets whose name contains "memtest" or "stress", from the newest release that has one:
+  Only assets whose name contains "memtest" or "stress", from the newest
+  release that has one:
     dispatch -o AMDEPYC -r dispatch -t latest memtest stress
 
   Listen on the lab NIC only, on port 8000, without mDNS:
     dispatch -o AMDEPYC -r dispatch -t v1.2 --bind 192.0.2.1:8000 --no-mdns
 
   Listen on every interface, but announce with mDNS on the lab NICs only:
-    dispatch -o AMDEPYC -r dispatch -t v1.2 --mdns-interface eth1 --mdns-interface eth2
+    dispatch -o AMDEPYC -r dispatch -t v1.2 \\
+      --mdns-interface eth1 --mdns-interface eth2
 
-  Without GitHub: boot the builds in ./out, write the reports into ./results (no token needed):
+  Without GitHub (no token): boot the builds in ./out, reports into ./results:
     dispatch --dir out --reports results
 
-  A release's workloads, reports as files (for a token that may not write issues):
+  A release's workloads, reports as files (a token that may not write issues):
     dispatch -o AMDEPYC -r dispatch -t v1.2 --reports results
 
   GitHub Enterprise:
     dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com
 
-Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they get poweroff.efi.`;
+Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they
+get poweroff.efi.`;

@@ -1,6 +1,9 @@
 import type { FiledIssue, Time, Timeouts } from "./job.ts";
 import type { Report } from "./report.ts";
 
+/** A job's report issue, or (`--file-failures`) the issue about its failure. */
+export type IssueKind = "report" | "failure";
+
 /**
  * Everything that can happen to the queue. Edges turn the world into these; the reducer is
  * the only place that decides what they mean.
@@ -31,9 +34,14 @@ export type DispatchEvent =
   | { readonly type: "booted"; readonly at: Time; readonly ip: string }
   /** `beacon report`, already validated. */
   | { readonly type: "reported"; readonly at: Time; readonly ip: string; readonly report: Report }
-  | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue }
+  /**
+   * `for` says which issue: a late report can arrive while the failure's own issue is being
+   * filed, and that issue must not finish the job. (Older journals leave it out: the job's state
+   * then says which.)
+   */
+  | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue; readonly for?: IssueKind }
   /** `permanent`: GitHub refuses until its settings or the token change (no rate limit, no outage). */
-  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean }
+  | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean; readonly for?: IssueKind }
   /**
    * dispatch started again on a journal. Downloads in flight died with the old process, so
    * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).

@@ -8,6 +8,15 @@ export type Time = number;
 /** Where a report (or failure) was filed: a GitHub issue, or a file (`--reports`), which has no number. */
 export type FiledIssue = { readonly number?: number; readonly url: string };
 
+/** A report that came after `--run-timeout` had failed its job: the run went on longer than guessed. */
+export type Late = {
+  /** When the run timeout failed the job, and why (for the issue). */
+  readonly failedAt: Time;
+  readonly reason: string;
+  /** The failure's own issue, when `--file-failures` had filed it before the report came. */
+  readonly failureIssue?: FiledIssue;
+};
+
 /**
  * Where a job is in its life. Each state carries exactly the facts that are true in it, so a
  * job cannot be "booting" without a server, or "finished" without an issue.
@@ -28,16 +37,19 @@ export type Phase =
       readonly state: "reported";
       readonly ip: string;
       readonly report: Report;
+      readonly late?: Late;
       /** Why the last attempt to file the issue failed, while it is being retried. */
       readonly lastError?: string;
       /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
       readonly refused?: boolean;
     }
-  | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue }
+  | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue; readonly late?: Late }
   | {
       readonly state: "failed";
       readonly ip?: string;
       readonly reason: string;
+      /** Failed by `--run-timeout`: the server was still running it, so its report may yet come. */
+      readonly runTimeout?: true;
       /** The issue that reports the failure, when failures are filed (`--file-failures`). */
       readonly issue?: FiledIssue;
       /** Why the last attempt to file that issue failed, while it is being retried. */

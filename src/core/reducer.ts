@@ -1,9 +1,9 @@
 import { formatDuration } from "./duration.ts";
-import type { DispatchEvent } from "./events.ts";
-import type { DispatchState, Job, Phase, Time, Timeouts } from "./job.ts";
+import type { DispatchEvent, IssueKind } from "./events.ts";
+import type { DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
 import type { Outcome } from "./outcome.ts";
-import type { Report } from "./report.ts";
-import { canBoot, canReport, downloaded, heldBy, lastReportBy } from "./selectors.ts";
+import { type Report, sameReport } from "./report.ts";
+import { canBoot, canReport, downloaded, heldBy, lastReportBy, lastRunBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
 /** The state after an event, and what was decided about it for the edge that sent it. */
@@ -65,24 +65,14 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
       return reported(state, event.ip, event.report, event.at);
 
     case "issue-filed":
-      return noted(
-        updateJob(state, event.name, (job) => {
-          const phase = job.phase;
-          if (phase.state === "reported") return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue: event.issue }, event.at);
-          // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
-          if (phase.state === "failed" && !phase.issue) {
-            const { lastError: _, refused: __, ...rest } = phase;
-            return { ...job, phase: { ...rest, issue: event.issue } };
-          }
-          return job;
-        }),
-      );
+      return noted(updateJob(state, event.name, (job) => issueFiled(job, event.issue, event.for, event.at)));
 
     case "filing-failed":
       return noted(
         updateJob(state, event.name, (job) => {
           const phase = job.phase;
-          if (phase.state !== "reported" && !(phase.state === "failed" && !phase.issue)) return job;
+          const pending = (phase.state === "reported" && event.for !== "failure") || (phase.state === "failed" && !phase.issue && event.for !== "report");
+          if (!pending) return job;
           const { refused: _, ...rest } = phase;
           return { ...job, phase: { ...rest, lastError: event.error, ...(event.permanent && { refused: true }) } };
         }),
@@ -100,21 +90,44 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
 }
 
 /**
- * A report belongs to the job its server is running. The same report sent again (beacon got
- * no answer the first time) is recognised and taken again, changing nothing.
+ * A report belongs to the job its server was last running while that job has no report yet:
+ * booting, or failed by the run timeout (a burn-in that ran longer than guessed is still a
+ * result). The same report sent again (beacon got no answer the first time) is recognised and
+ * taken again, changing nothing.
  */
 function reported(state: DispatchState, ip: string, report: Report, at: Time): Step {
-  const job = heldBy(state, ip);
+  const job = lastRunBy(state, ip);
   if (job && canReport(job)) {
-    const next = enter(job, { state: "reported", ip, report }, at);
+    const phase = job.phase;
+    const late: Late | undefined =
+      phase.state === "failed"
+        ? { failedAt: job.entered.failed ?? at, reason: phase.reason, ...(phase.issue && { failureIssue: phase.issue }) }
+        : undefined;
+    const next = enter(job, { state: "reported", ip, report, ...(late && { late }) }, at);
     return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
   }
   const last = lastReportBy(state, ip);
-  const phase = last?.phase;
-  if (last && (phase?.state === "reported" || phase?.state === "finished") && JSON.stringify(phase.report) === JSON.stringify(report)) {
+  const lastPhase = last?.phase;
+  if (last && (lastPhase?.state === "reported" || lastPhase?.state === "finished") && sameReport(lastPhase.report, report)) {
     return { state, outcome: { kind: "report-accepted", job: last, repeat: true } };
   }
   return { state, outcome: { kind: "not-mine" } };
+}
+
+/** What an issue GitHub took does to its job. */
+function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at: Time): Job {
+  const phase = job.phase;
+  if (phase.state === "reported") {
+    // The failure's issue, filed just before a late report came: the report's issue names it.
+    if (kind === "failure") return phase.late && !phase.late.failureIssue ? { ...job, phase: { ...phase, late: { ...phase.late, failureIssue: issue } } } : job;
+    return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue, ...(phase.late && { late: phase.late }) }, at);
+  }
+  // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
+  if (phase.state === "failed" && !phase.issue && kind !== "report") {
+    const { lastError: _, refused: __, ...rest } = phase;
+    return { ...job, phase: { ...rest, issue } };
+  }
+  return job;
 }
 
 function bootRequested(state: DispatchState, ip: string, download: boolean, at: Time): DispatchState {
@@ -158,7 +171,7 @@ function expire(state: DispatchState, now: Time): DispatchState {
     } else if (phase.state === "downloading" && quiet >= downloadMs) {
       next = enter(job, { state: "failed", ip: phase.ip, reason: `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}` }, now);
     } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
-      next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}` }, now);
+      next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}`, runTimeout: true }, now);
     }
     if (next !== job) changed = true;
     return next;

@@ -19,9 +19,21 @@ export function canBoot(job: Job | undefined): boolean {
   return job?.phase.state === "downloading" || job?.phase.state === "booting";
 }
 
-/** A server may `beacon report` only while its job is booting. */
+/** A job takes a report while it runs, or once the run timeout failed it (the run was longer than guessed). */
 export function canReport(job: Job | undefined): boolean {
-  return job?.phase.state === "booting";
+  const phase = job?.phase;
+  return phase?.state === "booting" || (phase?.state === "failed" && phase.runTimeout === true);
+}
+
+/** The job this server booted last (whatever became of it since), if any. */
+export function lastRunBy(state: DispatchState, ip: string): Job | undefined {
+  let last: Job | undefined;
+  for (const job of state.jobs) {
+    const phase = job.phase;
+    if (job.entered.booting === undefined || !("ip" in phase) || phase.ip !== ip) continue;
+    if (!last || job.entered.booting > (last.entered.booting ?? 0)) last = job;
+  }
+  return last;
 }
 
 export function countByState(state: DispatchState): Record<JobState, number> {

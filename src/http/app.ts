@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { type BeaconDeps, bootBeacon, reportBeacon, reportLimit } from "./beacon.ts";
+import { type BeaconDeps, bootBeacon, reportBeacon } from "./beacon.ts";
 import { type BootDeps, bootHandler } from "./boot.ts";
 import type { AppEnv } from "./client-ip.ts";
 import { type StatusRouteDeps, statusRoutes } from "./status-routes.ts";
@@ -19,7 +19,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Hono routes HEAD through GET handlers; the boot handler tells them apart by method.
   app.get(deps.path, boot);
   app.post(deps.path, bootBeacon(deps));
-  app.put(deps.path, reportLimit, reportBeacon(deps));
+  app.put(deps.path, reportBeacon(deps));
   app.all(deps.path, (c) => c.text(`method ${c.req.method} not allowed on ${deps.path}\n`, 405, { allow: bootMethods.join(", ") }));
 
   // The page, /api/status, /api/events and /metrics.

@@ -1,8 +1,7 @@
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Store } from "../core/store.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
-import { maxReportBytes, parseReport } from "./report-schema.ts";
+import { type OpenSpool, SpoolError, closeAfter, readLimits, readReport } from "./report-reader.ts";
 
 export type BeaconDeps = {
   readonly store: Store;
@@ -13,6 +12,10 @@ export type BeaconDeps = {
    * frees in-flight downloads anyway.)
    */
   readonly durable: () => Promise<void>;
+  /** Where a long report body is streamed while it arrives. */
+  readonly reportTexts: OpenSpool;
+  /** Larger report bodies are refused (413). */
+  readonly maxReportBytes: number;
 };
 
 /**
@@ -36,31 +39,34 @@ export function bootBeacon(deps: BeaconDeps) {
   };
 }
 
-/** PUT's size limit, ahead of parsing. */
-export const reportLimit = bodyLimit({
-  maxSize: maxReportBytes,
-  onError: (c) => c.text(`report too large: the limit is ${maxReportBytes} bytes\n`, 413),
-});
-
-/** PUT: `beacon report`, the workload's results. */
+/**
+ * PUT: `beacon report`, the workload's results. beacon never sends a report twice unless it got
+ * no answer, and gives up on anything but 200 (or 417): whatever it can send is taken. Only what
+ * cannot be a report (not JSON, no string title) is refused, with 400.
+ */
 export function reportBeacon(deps: BeaconDeps) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const ip = clientIp(c);
-    let json: unknown;
+    const arrived = deps.now();
+    let read;
     try {
-      json = JSON.parse(await c.req.text());
+      read = await readReport(c.req.raw.body, () => deps.reportTexts(arrived, ip), { ...readLimits, maxBytes: deps.maxReportBytes });
     } catch (error) {
-      return c.text(`report is not valid JSON: ${(error as Error).message}\n`, 400);
+      if (!(error instanceof SpoolError)) throw error;
+      return c.text(`dispatch could not keep the report's text in its state folder (${error.message}); send it again\n`, 503, closeAfter);
     }
-    const parsed = parseReport(json);
-    if (!parsed.ok) return c.text(`report rejected: ${parsed.message}\n`, 400);
+    if (!read.ok) return c.text(`${read.message}\n`, read.status, closeAfter);
 
-    const { outcome } = deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: parsed.report });
+    const { outcome } = deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: read.report });
+    // Only a newly taken report keeps its file: one sent again is already kept.
+    if (outcome.kind !== "report-accepted" || outcome.repeat) await read.discard();
     if (outcome.kind !== "report-accepted") return notMine(c, ip, "booted");
-    const name = outcome.job.workload.name;
+    const job = outcome.job;
+    const name = job.workload.name;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
-    return c.text(`report for ${name} accepted\n`, 200);
+    const late = job.phase.state === "reported" && job.phase.late ? " (after the run timeout had failed it: filed all the same)" : "";
+    return c.text(`report for ${name} accepted${late}\n`, 200);
   };
 }
 

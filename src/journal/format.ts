@@ -33,7 +33,9 @@ const report = v.object({
   labels: v.optional(v.array(text)),
   assignees: v.optional(v.array(text)),
   milestone: v.optional(text),
+  kept: v.optional(v.object({ file: text, bytes: count, chars: count, sha256: text })),
 });
+const issueKind = v.optional(v.picklist(["report", "failure"]));
 
 export const HeaderSchema = v.object({
   journal: v.literal("dispatch"),
@@ -63,8 +65,8 @@ export const EventSchema = v.variant("type", [
   }),
   v.object({ type: v.literal("booted"), at: time, ip: text }),
   v.object({ type: v.literal("reported"), at: time, ip: text, report }),
-  v.object({ type: v.literal("issue-filed"), at: time, name: text, issue }),
-  v.object({ type: v.literal("filing-failed"), at: time, name: text, error: text, permanent: v.optional(v.boolean()) }),
+  v.object({ type: v.literal("issue-filed"), at: time, name: text, issue, for: issueKind }),
+  v.object({ type: v.literal("filing-failed"), at: time, name: text, error: text, permanent: v.optional(v.boolean()), for: issueKind }),
   v.object({ type: v.literal("restarted"), at: time, timeouts }),
   v.object({ type: v.literal("tick"), at: time }),
 ]);

@@ -35,6 +35,12 @@ export type OpenOptions = {
   readonly run: RunIdentity;
   /** Start over: the old journal is renamed aside, never deleted. */
   readonly fresh: boolean;
+  /**
+   * Whether the journal's run is over (nothing left to run or file), judged from its events on
+   * its own queue: a line saying so starts a new run, the old journal kept aside, even when the
+   * queue has changed since (a new build after a finished run); undefined resumes it.
+   */
+  readonly over?: (events: readonly DispatchEvent[], timeouts: Timeouts, queue: JournalHeader["workloads"]) => string | undefined;
   readonly now: () => number;
   readonly log: Log;
 };
@@ -53,8 +59,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
   let text = await files.readText(path);
 
   if (text !== undefined && options.fresh) {
-    const aside = join(dir, `journal.${stamp(options.now())}.jsonl`);
-    await files.rename(path, aside);
+    const aside = await setAside(options, path);
     options.log.info(`--fresh: starting over; the previous journal is kept as ${aside}`);
     text = undefined;
   }
@@ -64,9 +69,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
   switch (parsed.kind) {
     case "empty": {
       if (parsed.damaged) options.log.warn(`${path} held only a damaged header ${parsed.damaged} (cut while being written): starting a new journal`);
-      await files.writeDurably(path, headerLine(header));
-      const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
-      return { journal: await writer(options, path, bytes), path, events: [], timeouts: run.timeouts, resumed: false };
+      return newJournal(options, path, header);
     }
     case "corrupt":
       throw new JournalError(
@@ -74,6 +77,13 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
           `Start over with --fresh (the damaged journal is kept aside), or use another --state folder.`,
       );
     case "journal": {
+      const over = options.over?.(parsed.events, parsed.header.timeouts, parsed.header.workloads);
+      if (over !== undefined) {
+        // The earlier tool ran the whole queue on every start: a run that is over is run again.
+        const aside = await setAside(options, path);
+        options.log.info(`${over}: starting a new run; its journal is kept as ${aside} (nothing is deleted)`);
+        return newJournal(options, path, header);
+      }
       const conflict = mismatch(parsed.header, header);
       if (conflict) {
         throw new JournalError(
@@ -92,6 +102,19 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
     default:
       return parsed satisfies never;
   }
+}
+
+async function newJournal(options: OpenOptions, path: string, header: JournalHeader): Promise<OpenedJournal> {
+  await options.files.writeDurably(path, headerLine(header));
+  const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
+  return { journal: await writer(options, path, bytes), path, events: [], timeouts: options.run.timeouts, resumed: false };
+}
+
+/** Renames the journal to `journal.<time>.jsonl` beside it; the new name. */
+async function setAside(options: OpenOptions, path: string): Promise<string> {
+  const aside = join(options.dir, `journal.${stamp(options.now())}.jsonl`);
+  await options.files.rename(path, aside);
+  return aside;
 }
 
 async function writer(options: OpenOptions, path: string, bytes: number): Promise<Journal> {

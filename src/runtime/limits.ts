@@ -13,8 +13,9 @@ const Schema = v.strictObject(
     writeStallMs: v.optional(positive("milliseconds")),
     maxHeaderBytes: v.optional(positive("bytes")),
     maxBodyBytes: v.optional(positive("bytes")),
+    maxReportBytes: v.optional(positive("bytes")),
   },
-  "is not one of headersTimeoutMs, bodyTimeoutMs, writeStallMs, maxHeaderBytes, maxBodyBytes",
+  "is not one of headersTimeoutMs, bodyTimeoutMs, writeStallMs, maxHeaderBytes, maxBodyBytes, maxReportBytes",
 );
 
 /** The limits set in DISPATCH_SERVE_LIMITS (a JSON object of `ServeLimits` fields); none when unset. */

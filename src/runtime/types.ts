@@ -16,7 +16,11 @@ export type Runtime = {
   readonly files: Files;
 };
 
-/** The few file operations the journal and the state folder need. Paths are absolute or relative to the working directory. */
+/**
+ * The few file operations the journal and the state folder need. Paths are absolute or relative
+ * to the working directory. The state folder holds report texts: folders are created for the
+ * owner only (0700), files readable by the owner only (0600).
+ */
 export type Files = {
   /** Creates the folder and any missing parents. */
   mkdirp(path: string): Promise<void>;
@@ -29,6 +33,8 @@ export type Files = {
   truncate(path: string, length: number): Promise<void>;
   /** Opens (creating it if missing) a file to append to. */
   openAppend(path: string): Promise<AppendFile>;
+  /** Removes the file; nothing when there is none. */
+  remove(path: string): Promise<void>;
   /** The names in a folder (not "." or ".."), in no particular order. */
   list(dir: string): Promise<string[]>;
   /** What is at `path` (symbolic links followed), or undefined when nothing is. */
@@ -105,6 +111,8 @@ export type ServeLimits = {
   readonly maxHeaderBytes: number;
   /** Largest request body taken at all; the app may set lower limits per route. */
   readonly maxBodyBytes: number;
+  /** The same for a PUT (`beacon report`, which may carry a whole log): the app streams it to disk. */
+  readonly maxReportBytes: number;
 };
 
 export const serveLimits: ServeLimits = {
@@ -113,4 +121,5 @@ export const serveLimits: ServeLimits = {
   writeStallMs: 120_000,
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 2 * 1024 * 1024,
+  maxReportBytes: 256 * 1024 * 1024,
 };

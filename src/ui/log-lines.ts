@@ -84,7 +84,7 @@ function describe(job: Job, previous: Job, freedBecause: string): string {
     case "booting":
       return `${emoji} ${name} booting on ${phase.ip}`;
     case "reported":
-      return `${emoji} ${name} reported by ${phase.ip}: "${phase.report.title}"`;
+      return `${emoji} ${name} reported by ${phase.ip}: "${phase.report.title}"${phase.late ? " (after the run timeout had failed it: filed all the same)" : ""}`;
     case "finished":
       return `${emoji} ${name} finished: ${phase.issue.url}`;
     case "failed":

@@ -165,8 +165,9 @@ test("a body over 65,536 characters is cut with a marker, and the full text is k
   expect(filed).toContain("Cut by dispatch");
   const kept = readdirSync(join(d.stateDir, "reports"));
   expect(kept).toHaveLength(1);
-  expect(filed).toContain(join(d.stateDir, "reports", kept[0]!));
-  expect(readFileSync(join(d.stateDir, "reports", kept[0]!), "utf8")).toContain(body);
+  expect(filed).toContain(`\`reports/${kept[0]!}\``);
+  expect(filed).not.toContain(d.stateDir);
+  expect(readFileSync(join(d.stateDir, "reports", kept[0]!), "utf8")).toBe(body);
 });
 
 describe("--file-failures", () => {

@@ -204,6 +204,36 @@ describe("the journal knows a folder run by its files", () => {
   });
 });
 
+describe("the workload author's loop: build, run, rebuild, run again", () => {
+  test("a run that is over runs again on the next start, the new builds included; no --fresh needed", async () => {
+    const dir = folder({ "1.efi": pattern(5000, 1) });
+    const state = mkdtempSync(join(tmpdir(), "dispatch-state-"));
+    cleanup.push(() => rmSync(state, { recursive: true, force: true }));
+    const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
+    cleanup.push(() => rmSync(reports, { recursive: true, force: true }));
+    const config = { dir, reportsDir: reports, stateDir: state };
+
+    const first = await startTestDispatch(undefined, config);
+    expect((await http(first.url, { from: "127.0.0.2" })).status).toBe(200);
+    expect((await http(first.url, { method: "POST", from: "127.0.0.2" })).status).toBe(200);
+    const put = await http(first.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "build 1" }), headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(200);
+    await until(async () => (await jobOf(first, "1.efi")).state === "finished", "the first build's report filed");
+    await first.stop();
+
+    // A new build of the same file, and one more workload.
+    writeFileSync(join(dir, "1.efi"), pattern(5200, 3));
+    writeFileSync(join(dir, "2.efi"), pattern(4000, 4));
+    const second = await startTestDispatch(undefined, config);
+    cleanup.push(() => second.stop());
+    expect(second.lines.some((l) => l.includes("is over (1 finished, 0 failed): starting a new run"))).toBe(true);
+    expect((await jobOf(second, "1.efi")).state).toBe("unassigned");
+    expect((await jobOf(second, "2.efi")).state).toBe("unassigned");
+    const head = await http(second.url, { method: "HEAD", from: "127.0.0.2" });
+    expect(head.headers["content-length"]).toBe("5200");
+  });
+});
+
 describe("a folder's reports filed as GitHub issues", () => {
   test("the issue's footer names the folder, not a release", async () => {
     const gh = await startFakeGitHub({ releases: [] });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJournal } from "../../src/journal/parse.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
+import { type DispatchProcess, runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { bootOnce, report, status } from "../support/cycle.ts";
 import { until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
@@ -120,6 +120,66 @@ describe("SIGKILL mid-run, then start again on the same state", () => {
     expect((await stateOf(second))["w0.efi"]).toMatchObject({ state: "booting", ip: "127.0.0.2" });
     expect((await report(second.url, "127.0.0.2", { title: "after the cut" })).status).toBe(200);
     await second.waitFor("🏁 w0.efi finished");
+  }, slow);
+});
+
+describe("running a release again", () => {
+  test("a run that is over runs again: its journal is set aside with one line, servers get the queue again", async () => {
+    const gh = await fakeGitHub(1);
+    const state = tempDir();
+    const first = await dispatch(gh, state, ["--exit-when-done"]);
+    await bootOnce(first.url, "127.0.0.2");
+    expect((await report(first.url, "127.0.0.2", { title: "first run" })).status).toBe(200);
+    expect(await first.exited).toBe(0);
+
+    const second = await dispatch(gh, state);
+    const line = await second.waitFor("starting a new run");
+    expect(line).toContain("is over (1 finished, 0 failed)");
+    const aside = readdirSync(state).filter((f) => /^journal\..+\.jsonl$/.test(f));
+    expect(aside).toHaveLength(1);
+    expect(line).toContain(aside[0]!);
+    expect(second.lines.some((l) => l.includes("resumed"))).toBe(false);
+    // The same server gets the workload again, not poweroff.efi.
+    const { size } = await bootOnce(second.url, "127.0.0.2");
+    expect(size).toBe(3000);
+    expect((await report(second.url, "127.0.0.2", { title: "second run" })).status).toBe(200);
+    await second.waitFor("🏁 w0.efi finished");
+    expect(gh.issues.map((i) => i.title)).toEqual(["first run", "second run"]);
+  }, slow);
+
+  test("an unfinished run is resumed, and its start line says how to start over instead", async () => {
+    const gh = await fakeGitHub(2);
+    const state = tempDir();
+    const first = await dispatch(gh, state);
+    await bootOnce(first.url, "127.0.0.2");
+    await first.stop();
+    const second = await dispatch(gh, state);
+    expect(await second.waitFor("resumed")).toContain("--fresh");
+    expect(readdirSync(state).filter((f) => f.startsWith("journal."))).toEqual(["journal.jsonl"]);
+  }, slow);
+});
+
+describe("one dispatch per state folder", () => {
+  test("a second dispatch on the same folder refuses to start, naming the first; a SIGKILL leaves no stuck lock", async () => {
+    const gh = await fakeGitHub(1);
+    const state = tempDir();
+    const first = await dispatch(gh, state);
+    const args = ["-o", gh.owner, "-r", gh.repo, "-t", "v1", "--api-url", gh.apiUrl, "--token", gh.token, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state];
+    const second = await runDispatch(bunCli(), args);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`another dispatch is using the state folder ${state}: pid ${first.pid}`);
+    expect(second.stderr).toContain("--state DIR");
+    expect(second.stdout + second.stderr).not.toContain(gh.token);
+    expect(readFileSync(join(state, "lock"), "utf8")).not.toContain(gh.token);
+    // The first is still the only one serving, and its journal is whole.
+    await bootOnce(first.url, "127.0.0.2");
+
+    expect(await first.kill("SIGKILL")).not.toBe(0);
+    const third = await dispatch(gh, state);
+    await third.waitFor("resumed");
+    await third.stop();
+    // A clean stop lets go of the folder.
+    expect(readdirSync(state)).not.toContain("lock");
   }, slow);
 });
 

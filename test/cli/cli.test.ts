@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
+import { args } from "../../src/cli/args.ts";
 import { version } from "../../src/version.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
@@ -43,6 +44,32 @@ describe("help and errors", () => {
     expect(code).toBe(0);
     for (const word of ["--owner", "-o", "--repo", "--tag", "--token", "--bind", "--path", "--api-url", "--no-mdns", "Examples:"]) expect(output).toContain(word);
     expect(output).not.toContain("\x1b["); // a pipe gets no terminal escape codes
+  });
+
+  test("--help reads like a well-made CLI: every option, one aligned column, 80 columns, no trailing spaces", async () => {
+    const { output } = await runCli(["--help"]);
+    const lines = output.trimEnd().split("\n");
+    for (const line of lines) {
+      expect(line.length).toBeLessThanOrEqual(80);
+      expect(line).toBe(line.trimEnd());
+    }
+    // Every option of the definition, by the name a user types (a flag on by default by its --no- form).
+    for (const [name, def] of Object.entries(args)) {
+      if (def.type === "positional") continue;
+      const flag = def.type === "boolean" && def.default === true ? `--no-${name}` : `--${name}`;
+      const alias = "alias" in def ? `-${def.alias}, ` : "    ";
+      expect(lines.some((l) => l.startsWith(`  ${alias}${flag}`))).toBe(true);
+    }
+    // Descriptions start in one column.
+    const starts = lines
+      .filter((l) => /^  (-\w, |    )--/.test(l))
+      .map((l) => {
+        const gap = l.indexOf("  ", l.search(/\S/));
+        return gap < 0 ? undefined : gap + /^ +/.exec(l.slice(gap))![0].length;
+      })
+      .filter((n) => n !== undefined);
+    expect(starts.length).toBeGreaterThan(10);
+    expect(new Set(starts).size).toBe(1);
   });
 
   test("--version prints the version", async () => {

@@ -124,13 +124,14 @@ describe("issue text", () => {
 
   test("a body over GitHub's limit is cut with a marker that says where the full text is", () => {
     const job = reportedJob();
-    const body = "x".repeat(200_000);
-    const issue = reportIssue({ title: "t", body }, job, context, { keptAt: "/state/reports/a.efi.md" });
+    const kept = { file: "reports/2026-01-02T00-00-00.000Z-10.0.0.9.txt", bytes: 200_000, chars: 200_000, sha256: "ab" };
+    const issue = reportIssue({ title: "t", body: "x".repeat(issueBodyLimit), kept }, job, context);
     expect(issue.cut).toBe(true);
     expect(issue.body.length).toBeLessThanOrEqual(issueBodyLimit);
     expect(issue.body).toContain("Cut by dispatch");
     expect(issue.body).toContain("200000 characters");
-    expect(issue.body).toContain("/state/reports/a.efi.md");
+    expect(issue.body).toContain("`reports/2026-01-02T00-00-00.000Z-10.0.0.9.txt`");
+    expect(issue.body).not.toContain("/tmp");
     expect(issue.body).toContain(filingMarker(job, context, "report"));
     expect(reportIssue({ title: "t", body: "short" }, job, context).cut).toBe(false);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { DispatchEvent } from "../../src/core/events.ts";
 import { type DispatchState, initialState } from "../../src/core/job.ts";
-import { reduce } from "../../src/core/reducer.ts";
-import { heldBy, isDone, isSettled, isSettledOrRefused } from "../../src/core/selectors.ts";
+import { reduce, step } from "../../src/core/reducer.ts";
+import { countByState, heldBy, isDone, isSettled, isSettledOrRefused } from "../../src/core/selectors.ts";
 import type { Workload } from "../../src/core/workload.ts";
 
 const workload = (name: string, size = 1000): Workload => ({ name, size, bootType: "application/efi", source: `https://api.example/${name}` });
@@ -146,6 +146,51 @@ describe("beacon calls from the wrong place are ignored", () => {
   test("filing-failed keeps the report and records the error", () => {
     const s = run(fresh(), get("10.0.0.1"), booted("10.0.0.1"), reported("10.0.0.1"), { type: "filing-failed", name: "a.efi", error: "GitHub 502", at: 6 });
     expect(phaseOf(s, "a.efi")).toMatchObject({ state: "reported", report: { title: "from 10.0.0.1" }, lastError: "GitHub 502" });
+  });
+});
+
+describe("late reports", () => {
+  const short = { downloadMs: 300_000, runMs: 100 };
+  const start = () => run(initialState([workload("a.efi"), workload("b.efi")], short), get("10.0.0.1"), ended("10.0.0.1", "a.efi", true), booted("10.0.0.1"));
+
+  test("a report after the run timeout failed the job is taken: reported, remembering the failure", () => {
+    const failed = run(start(), { type: "tick", at: 200 });
+    expect(phaseOf(failed, "a.efi")).toMatchObject({ state: "failed", runTimeout: true });
+    const s = run(failed, reported("10.0.0.1", 300));
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "reported", late: { failedAt: 200, reason: "booted but no report within 100ms" } });
+    const done = run(s, { type: "issue-filed", name: "a.efi", issue: { number: 2, url: "u" }, at: 301, for: "report" });
+    expect(phaseOf(done, "a.efi")).toMatchObject({ state: "finished", late: { failedAt: 200 } });
+    expect(countByState(done)).toMatchObject({ finished: 1, failed: 0, unassigned: 1 }); // the views add up
+  });
+
+  test("the failure's issue filed while the late report waits does not finish the job; the report's issue does", () => {
+    const s = run(start(), { type: "tick", at: 200 }, reported("10.0.0.1", 300), { type: "issue-filed", name: "a.efi", issue: { number: 1, url: "u1" }, at: 301, for: "failure" });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "reported", late: { failureIssue: { number: 1 } } });
+    const f = run(s, { type: "filing-failed", name: "a.efi", error: "502", at: 302, for: "failure" });
+    expect(f).toBe(s);
+  });
+
+  test("a job failed because its server asked for a new one takes no late report", () => {
+    const s = run(start(), head("10.0.0.1", 10)); // a.efi failed, b.efi assigned
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "failed" });
+    expect(run(s, reported("10.0.0.1", 11))).toBe(s);
+  });
+
+  test("a report belongs to the job its server booted last", () => {
+    // a.efi failed by the run timeout; the server then booted b.efi: its report is b.efi's.
+    const s = run(start(), { type: "tick", at: 200 }, get("10.0.0.1", 210), ended("10.0.0.1", "b.efi", true, 211), booted("10.0.0.1", 212), reported("10.0.0.1", 213));
+    expect(phaseOf(s, "a.efi")).toMatchObject({ state: "failed" });
+    expect(phaseOf(s, "b.efi")).toMatchObject({ state: "reported" });
+  });
+
+  test("a long report sent again is recognised by its digest, though its copy went to another file", () => {
+    const kept = (file: string) => ({ file, bytes: 9, chars: 9, sha256: "abc" });
+    const s = run(start(), { type: "reported", ip: "10.0.0.1", at: 5, report: { title: "t", body: "head", kept: kept("reports/1.txt") } });
+    const again = run(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: kept("reports/2.txt") } });
+    expect(again).toBe(s);
+    const other = step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: { ...kept("reports/2.txt"), sha256: "def" } } });
+    expect(other.outcome.kind).toBe("not-mine");
+    expect(step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: kept("reports/2.txt") } }).outcome).toMatchObject({ kind: "report-accepted", repeat: true });
   });
 });
 

@@ -15,7 +15,7 @@ setDefaultTimeout(20_000);
 // this process) and Deno (the real CLI, limits through DISPATCH_SERVE_LIMITS). Both serve on
 // node:http with dispatch's own deadlines (src/runtime/node-http.ts).
 
-const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000 };
+const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000, maxReportBytes: 1024 * 1024 };
 
 type Probe = { closedAfterMs?: number; received: string };
 
@@ -139,14 +139,28 @@ function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): v
       expect(probe.received).toStartWith("HTTP/1.1 413");
     });
 
-    check("a chunked report over 1 MiB: 413", async () => {
+    check("a chunked report over the report limit (here 1 MiB): 413", async () => {
       const probe = await rawClient((s) => {
         s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        s.write('e\r\n{"title":"t","\r\n');
+        s.write('8\r\nbody":"x\r\n');
         const chunk = "x".repeat(64 * 1024);
         for (let i = 0; i < 20; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-        s.write("0\r\n\r\n");
+        s.write('2\r\n"}\r\n0\r\n\r\n');
       });
       expect(probe.received).toStartWith("HTTP/1.1 413");
+    });
+
+    check("a report that stops being JSON early, with a megabyte after it: 400, and dispatch serves on", async () => {
+      const probe = await rawClient((s) => {
+        s.write("PUT /dispatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        s.write("7\r\n{title:\r\n");
+        const chunk = "x".repeat(64 * 1024);
+        for (let i = 0; i < 16; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+        s.write("0\r\n\r\n");
+      });
+      expect(probe.received).toStartWith("HTTP/1.1 400");
+      expect((await http(d.url, { method: "HEAD", from: "127.0.0.30" })).status).toBe(200);
     });
   });
 

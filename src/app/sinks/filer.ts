@@ -1,3 +1,4 @@
+import type { IssueKind } from "../../core/events.ts";
 import type { FilingFailure } from "../../core/filing.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import { needsIssue } from "../../core/selectors.ts";
@@ -19,6 +20,8 @@ export type FilerDeps = {
 
 export type Filer = { stop(): void };
 
+const kindOf = (job: Job): IssueKind => (job.phase.state === "reported" ? "report" : "failure");
+
 /** 1 s, 2 s, 4 s … capped at a minute: GitHub gets time to recover, the report is not dropped. */
 export const backoff = (attempt: number): number => Math.min(60_000, 1000 * 2 ** (attempt - 1));
 
@@ -39,6 +42,8 @@ export function startFiler(deps: FilerDeps): Filer {
   const attempts = new Map<string, number>();
   const uncertain = new Set<string>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Jobs waiting out a backoff, and which issue the wait is for. */
+  const waiting = new Map<string, { readonly timer: ReturnType<typeof setTimeout>; readonly kind: IssueKind }>();
   let stopped = false;
 
   const current = (name: string) => deps.store.state.jobs.find((j) => j.workload.name === name);
@@ -46,18 +51,20 @@ export function startFiler(deps: FilerDeps): Filer {
   const attempt = async (name: string) => {
     const job = current(name);
     if (stopped || !job || !needsIssue(job, deps.fileFailures)) return void busy.delete(name);
+    // Which issue this attempt files: a late report may turn the job around while it runs.
+    const kind = kindOf(job);
     try {
       const issue = await deps.file(job, { lookFirst: uncertain.has(name) });
       busy.delete(name);
       uncertain.delete(name);
-      if (!stopped) deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue });
+      if (!stopped) deps.store.dispatch({ type: "issue-filed", at: deps.now(), name, issue, for: kind });
     } catch (error) {
       const n = (attempts.get(name) ?? 0) + 1;
       attempts.set(name, n);
       const failure = deps.classify(error, deps.now());
       if (failure.uncertain) uncertain.add(name);
       if (stopped) return;
-      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, ...(failure.permanent && { permanent: true }) });
+      deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, ...(failure.permanent && { permanent: true }), for: kind });
       const delay =
         failure.retryAt !== undefined
           ? Math.max(0, failure.retryAt - deps.now())
@@ -66,9 +73,11 @@ export function startFiler(deps: FilerDeps): Filer {
             : deps.retryDelayMs(n);
       const timer = setTimeout(() => {
         timers.delete(timer);
+        waiting.delete(name);
         void attempt(name);
       }, delay);
       timers.add(timer);
+      waiting.set(name, { timer, kind });
     }
   };
 
@@ -76,7 +85,16 @@ export function startFiler(deps: FilerDeps): Filer {
     if (stopped) return;
     for (const job of deps.store.state.jobs) {
       const name = job.workload.name;
-      if (needsIssue(job, deps.fileFailures) && !busy.has(name)) {
+      if (!needsIssue(job, deps.fileFailures)) continue;
+      const wait = waiting.get(name);
+      if (wait && wait.kind !== kindOf(job)) {
+        // A late report came while the failure's issue waited for GitHub: the report goes now.
+        clearTimeout(wait.timer);
+        timers.delete(wait.timer);
+        waiting.delete(name);
+        attempts.delete(name);
+        void attempt(name);
+      } else if (!busy.has(name)) {
         busy.add(name);
         void attempt(name);
       }

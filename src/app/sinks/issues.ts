@@ -1,28 +1,22 @@
-import { join } from "node:path";
 import type { Octokit } from "octokit";
-import { type RunContext, failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../../core/issue.ts";
+import { type RunContext, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
 import { createFilingOctokit, createOctokit } from "../../github/client.ts";
 import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
-import type { Files } from "../../runtime/types.ts";
 import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
-import { keptReportPath } from "../kept-reports.ts";
 
 export type IssuesSinkDeps = {
   readonly config: DispatchConfig;
   readonly userAgent: string;
   readonly log: Log;
   readonly context: RunContext;
-  readonly files: Files;
-  /** The state folder: full texts of reports too long for an issue are kept under `reports/`. */
-  readonly stateDir: string;
 };
 
 /** Reports and failures as GitHub issues, in the repository the release came from. */
-export function issuesSink({ config, userAgent, log, context, files, stateDir }: IssuesSinkDeps): ReportSink {
+export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps): ReportSink {
   const { owner, repo, token } = githubTarget(config, "filing reports as GitHub issues");
   const octokit = createFilingOctokit({ ...config, owner, repo, token, userAgent }, log, config.github);
   return {
@@ -33,7 +27,7 @@ export function issuesSink({ config, userAgent, log, context, files, stateDir }:
       if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
       if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
     },
-    file: fileJob({ octokit, owner, repo, context, files, stateDir }),
+    file: fileJob({ octokit, owner, repo, context }),
     classify: classifyFilingError,
   };
 }
@@ -43,8 +37,6 @@ type FileJobDeps = {
   readonly owner: string;
   readonly repo: string;
   readonly context: RunContext;
-  readonly files: Files;
-  readonly stateDir: string;
 };
 
 /** Files the issue a job needs: its report, or its failure. */
@@ -63,14 +55,8 @@ function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    const keptAt = keptReportPath(deps.stateDir, job);
-    // With room for the notes a refused field adds: the full text is kept whenever it may be cut.
-    if ((report.body?.length ?? 0) > issueBodyLimit - 8192) {
-      await deps.files.mkdirp(join(deps.stateDir, "reports"));
-      await deps.files.writeDurably(keptAt, `# ${report.title}\n\n${report.body ?? ""}\n`);
-    }
     return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
-      compose: (notes) => reportIssue(report, job, deps.context, { notes, keptAt }),
+      compose: (notes) => reportIssue(report, job, deps.context, { notes }),
       ...(report.labels && { labels: report.labels }),
       ...(report.assignees && { assignees: report.assignees }),
       ...(report.milestone !== undefined && { milestone: report.milestone }),

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import type { FilingFailure } from "../../core/filing.ts";
 import type { FiledIssue, Job, JobState } from "../../core/job.ts";
+import type { KeptText } from "../../core/report.ts";
 import type { Files } from "../../runtime/types.ts";
 import { UsageError } from "../errors.ts";
 import type { ReportSink } from "../ports.ts";
@@ -10,6 +11,8 @@ export type ReportFilesDeps = {
   readonly files: Files;
   /** The source's label, written into each file. */
   readonly source: string;
+  /** The state folder, where a long report's whole text was kept as it arrived. */
+  readonly stateDir: string;
   readonly version: string;
 };
 
@@ -22,7 +25,7 @@ export type ReportFilesDeps = {
  * written again; a file appears whole or not at all (written aside, flushed, renamed, and the
  * folder flushed), so a report answered 200 and then filed is never lost.
  */
-export async function reportFilesSink({ dir, files, source, version }: ReportFilesDeps): Promise<ReportSink> {
+export async function reportFilesSink({ dir, files, source, stateDir, version }: ReportFilesDeps): Promise<ReportSink> {
   const folder = resolve(dir);
   try {
     await files.mkdirp(folder);
@@ -34,12 +37,14 @@ export async function reportFilesSink({ dir, files, source, version }: ReportFil
     // The folder was made above; writing a file into it needs no permission from anyone.
     check: async () => {},
     async file(job: Job): Promise<FiledIssue> {
-      const { name, text } = reportFile(job, source, version);
+      const { name, text, kept } = reportFile(job, source, version);
       const path = join(folder, name);
       // An earlier attempt (or process) that got this far wrote the same report: keep its file.
       if ((await files.stat(path)) !== undefined) return { url: path };
       const aside = join(folder, `.${name}.tmp`);
       await files.writeDurably(aside, text);
+      // A long body is copied whole from the state folder, a piece at a time (it may be many MiB).
+      if (kept) await copyInto(files, join(stateDir, kept.file), aside);
       await files.rename(aside, path);
       await files.syncDir(folder);
       return { url: path };
@@ -48,8 +53,11 @@ export async function reportFilesSink({ dir, files, source, version }: ReportFil
   };
 }
 
-/** The file a job's report or failure becomes: its name (sorting in the order they came in) and text. */
-export function reportFile(job: Job, source: string, version: string): { name: string; text: string } {
+/**
+ * The file a job's report or failure becomes: its name (sorting in the order they came in) and
+ * text; for a report whose body was kept apart, the text ends where that body's copy begins.
+ */
+export function reportFile(job: Job, source: string, version: string): { name: string; text: string; kept?: KeptText } {
   const phase = job.phase;
   const workload = job.workload.name;
   const server = "ip" in phase ? (phase.ip ?? null) : null;
@@ -71,7 +79,9 @@ export function reportFile(job: Job, source: string, version: string): { name: s
       ["source", source],
       ["dispatch", version],
     ];
-    return { name: `${stamp(at)}_${encodeURIComponent(workload)}.md`, text: withFrontMatter(front, report.body ?? "") };
+    const name = `${stamp(at)}_${encodeURIComponent(workload)}.md`;
+    if (report.kept) return { name, text: frontMatter(front), kept: report.kept };
+    return { name, text: withFrontMatter(front, report.body ?? "") };
   }
   if (phase.state === "failed") {
     const at = job.entered.failed ?? 0;
@@ -91,9 +101,35 @@ export function reportFile(job: Job, source: string, version: string): { name: s
   throw new Error(`${workload} has nothing to file (${phase.state})`);
 }
 
-function withFrontMatter(fields: readonly (readonly [string, unknown])[], body: string): string {
+/** Appends the whole of `from` to `to`, and flushes it. */
+async function copyInto(files: Files, from: string, to: string): Promise<void> {
+  const source = await files.openRead(from);
+  const target = await files.openAppend(to);
+  try {
+    const buffer = new Uint8Array(1 << 20);
+    let last = 0x0a;
+    for (let at = 0; ; ) {
+      const n = await source.read(buffer, at);
+      if (n === 0) break;
+      await target.write(buffer.subarray(0, n));
+      last = buffer[n - 1]!;
+      at += n;
+    }
+    // Ends with a newline, as a body written whole does.
+    if (last !== 0x0a) await target.write(new Uint8Array([0x0a]));
+    await target.sync();
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
+}
+
+function frontMatter(fields: readonly (readonly [string, unknown])[]): string {
   const lines = fields.map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
-  return `---\n${lines.join("\n")}\n---\n\n${body}${body.endsWith("\n") ? "" : "\n"}`;
+  return `---\n${lines.join("\n")}\n---\n\n`;
+}
+
+function withFrontMatter(fields: readonly (readonly [string, unknown])[], body: string): string {
+  return `${frontMatter(fields)}${body}${body.endsWith("\n") ? "" : "\n"}`;
 }
 
 const iso = (at: number) => new Date(at).toISOString();

@@ -1,11 +1,11 @@
 import type { BigIntStats } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, stat, truncate } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm, stat, truncate } from "node:fs/promises";
 import type { AppendFile, FileStat, Files, ReadFile } from "../types.ts";
 
 /** Files through `node:fs`, which Bun implements natively. */
 export const nodeFiles: Files = {
   async mkdirp(path) {
-    await mkdir(path, { recursive: true });
+    await mkdir(path, { recursive: true, mode: 0o700 });
   },
   async readText(path) {
     try {
@@ -16,7 +16,7 @@ export const nodeFiles: Files = {
     }
   },
   async writeDurably(path, text) {
-    const file = await open(path, "w");
+    const file = await open(path, "w", 0o600);
     try {
       await file.writeFile(text, "utf8");
       await file.datasync();
@@ -34,8 +34,9 @@ export const nodeFiles: Files = {
       await file.close();
     }
   },
+  remove: (path) => rm(path, { force: true }),
   async openAppend(path): Promise<AppendFile> {
-    const file = await open(path, "a");
+    const file = await open(path, "a", 0o600);
     return {
       async write(bytes) {
         for (let offset = 0; offset < bytes.byteLength; ) {

@@ -14,12 +14,13 @@ export type DenoApi = {
   stdin: { isTerminal(): boolean; setRaw(raw: boolean): void; readable: ReadableStream<Uint8Array> };
   consoleSize(): { columns: number; rows: number };
   exit(code: number): never;
-  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  mkdir(path: string, options: { recursive: boolean; mode?: number }): Promise<void>;
   readTextFile(path: string): Promise<string>;
-  writeTextFile(path: string, data: string): Promise<void>;
+  writeTextFile(path: string, data: string, options?: { mode?: number }): Promise<void>;
+  remove(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   truncate(path: string, length: number): Promise<void>;
-  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean }): Promise<DenoFile>;
+  open(path: string, options: { read?: boolean; write?: boolean; append?: boolean; create?: boolean; mode?: number }): Promise<DenoFile>;
   errors: { NotFound: new () => Error };
   readDir(path: string): AsyncIterable<{ name: string }>;
   stat(path: string): Promise<DenoFileInfo>;

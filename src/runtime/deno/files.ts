@@ -12,7 +12,7 @@ async function syncFile(path: string): Promise<void> {
 
 /** Files through Deno's own file API. */
 export const denoFiles: Files = {
-  mkdirp: (path) => Deno.mkdir(path, { recursive: true }),
+  mkdirp: (path) => Deno.mkdir(path, { recursive: true, mode: 0o700 }),
   async readText(path) {
     try {
       return await Deno.readTextFile(path);
@@ -22,7 +22,7 @@ export const denoFiles: Files = {
     }
   },
   async writeDurably(path, text) {
-    await Deno.writeTextFile(path, text);
+    await Deno.writeTextFile(path, text, { mode: 0o600 });
     await syncFile(path);
   },
   rename: (from, to) => Deno.rename(from, to),
@@ -30,8 +30,13 @@ export const denoFiles: Files = {
     await Deno.truncate(path, length);
     await syncFile(path);
   },
+  async remove(path) {
+    await Deno.remove(path).catch((error: unknown) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  },
   async openAppend(path) {
-    const file = await Deno.open(path, { append: true, create: true });
+    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
     return {
       async write(bytes) {
         for (let offset = 0; offset < bytes.byteLength; ) offset += await file.write(bytes.subarray(offset));
