@@ -6,10 +6,12 @@ import { POWEROFF_MESSAGE, poweroffEfi } from "../../src/efi/poweroff.ts";
 import { type FakeAsset, type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { http } from "../support/http-client.ts";
 import { type Behaviour, type Player, playBeacon, reportTitle, runningLine } from "./support/beacon-player.ts";
-import { type DispatchProcess, startDispatchProcess } from "./support/dispatch-process.ts";
+import type { DispatchProcess } from "../support/dispatch-process.ts";
+import { startBunDispatch } from "./support/dispatch-process.ts";
 import { efiImage, fatDiskImage, isoImage } from "./support/images.ts";
 import { missingForQemu, qemuRequired, skipMessage } from "./support/prerequisites.ts";
-import { startChild } from "./support/child.ts";
+import { startProcess } from "../support/processes.ts";
+import { toolEnv } from "./support/tools.ts";
 import { cleanSerial, type Vm, startVm } from "./support/vm.ts";
 
 /**
@@ -44,7 +46,7 @@ async function bootUntilPoweredOff(assets: FakeAsset[], behaviour: (asset: strin
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
   const gh = await startFakeGitHub({ releases: [{ tag: "qemu", assets }] });
   cleanup.push(() => gh.stop());
-  const dispatch = await startDispatchProcess({ ...gh, tag: "qemu", bind: "127.0.0.1:0" });
+  const dispatch = await startBunDispatch({ ...gh, tag: "qemu", bind: "127.0.0.1:0" });
   cleanup.push(() => dispatch.stop());
   const url = `http://127.0.0.1:${dispatch.port}/dispatch`;
 
@@ -98,7 +100,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, user network", () => {
         order.flatMap((a) => [`POST ${a} 200`, `PUT ${a} 200`]),
       );
 
-      for (const asset of order) await run.dispatch.waitForLine(finishedLine(asset), 15_000);
+      for (const asset of order) await run.dispatch.waitFor(finishedLine(asset), 15_000);
       expect(run.gh.issues.map((i) => i.title)).toEqual(order.map(reportTitle));
       for (const [i, asset] of order.entries()) {
         expect(run.gh.issues[i]!.body).toContain(`\`${asset}\``);
@@ -128,7 +130,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, user network", () => {
         "POST 3-reports.efi 200",
         "PUT 3-reports.efi 200",
       ]);
-      await run.dispatch.waitForLine(finishedLine("3-reports.efi"), 15_000);
+      await run.dispatch.waitFor(finishedLine("3-reports.efi"), 15_000);
       expect((await jobs(run.url)).map((j) => [j.name, j.state, j.ip, j.reason])).toEqual([
         ["1-hangs-up.efi", "failed", "127.0.0.1", "booted but never reported: the server asked for a new workload"],
         ["2-silent.efi", "failed", "127.0.0.1", "downloaded but never sent `beacon boot`: the server asked for a new workload"],
@@ -152,14 +154,14 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, user network", () => {
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const gh = await startFakeGitHub({ releases: [{ tag: "empty", assets: [] }] });
       cleanup.push(() => gh.stop());
-      const dispatch = await startDispatchProcess({ ...gh, tag: "empty", bind: "127.0.0.1:0" });
+      const dispatch = await startBunDispatch({ ...gh, tag: "empty", bind: "127.0.0.1:0" });
       cleanup.push(() => dispatch.stop());
 
       const script = block
         .slice(block.indexOf("\ncp ") + 1)
         .replaceAll(":8080/dispatch", `:${dispatch.port}/dispatch`)
         .replace("qemu-system-x86_64", "exec qemu-system-x86_64"); // so the pid we stop is QEMU's
-      const qemu = startChild({ name: "QEMU (README command)", command: ["sh", "-ec", script], cwd: dir });
+      const qemu = startProcess(["sh", "-ec", script], { name: "QEMU (README command)", cwd: dir, env: toolEnv, inheritEnv: false });
       cleanup.push(() => qemu.stop());
       const code = await Promise.race([qemu.exited, Bun.sleep(90_000).then(() => "timeout" as const)]);
       const output = cleanSerial(qemu.lines.join("\n"));
