@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { until } from "../../test/support/until.ts";
 import { track } from "./children.ts";
 
 /** A running nginx, stopped by its own pid. */
@@ -82,19 +83,14 @@ http {
     child.kill("SIGTERM");
     await child.exited;
   };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${await new Response(child.stderr).text()}`);
-    try {
-      await fetch(`${url}/`, { method: "HEAD" });
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`nginx did not start on ${url}`);
-      }
-      await Bun.sleep(50);
-    }
+  try {
+    await until(() => fetch(`${url}/`, { method: "HEAD" }).then(() => true, () => false), `nginx on ${url}`, {
+      everyMs: 50,
+      hopeless: () => (child.exitCode === null ? undefined : `nginx exited (${child.exitCode})`),
+    });
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}: ${await new Response(child.stderr).text()}`);
   }
   return { url, pid: child.pid, stop };
 }

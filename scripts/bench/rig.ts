@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, ftruncateSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiStub, type StubAsset, startApiStub } from "./api-stub.ts";
 import { type Nginx, startNginx } from "./nginx.ts";
@@ -29,7 +30,7 @@ async function freePort(): Promise<number> {
 }
 
 export async function startRig(nginxBinary: string, files: readonly BenchFile[], assets: readonly RigAsset[]): Promise<Rig> {
-  const dir = mkdtempSync("/tmp/dispatch-bench-");
+  const dir = mkdtempSync(join(tmpdir(), "dispatch-bench-"));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
