@@ -7,6 +7,7 @@
 // fake GitHub on Ctrl-C. Nothing leaves the machine.
 import { startFakeGitHub } from "../test/fake-github/index.ts";
 import { labServer } from "../test/support/lab.ts";
+import { until } from "../test/support/until.ts";
 import { efi, img, iso } from "../test/support/workloads.ts";
 
 const port = Number(process.argv[2] ?? 8080);
@@ -35,11 +36,7 @@ console.log(`fake GitHub at ${gh.apiUrl}; start dispatch with:\n`);
 console.log(`  bun src/main.ts -o ${gh.owner} -r ${gh.repo} -t v1 --api-url ${gh.apiUrl} --token ${gh.token} --bind 127.0.0.1:${port} --no-mdns\n`);
 
 const base = `http://127.0.0.1:${port}`;
-const deadline = Date.now() + 10 * 60_000;
-while (!(await fetch(`${base}/api/status`).then((r) => r.ok, () => false))) {
-  if (Date.now() > deadline) throw new Error("dispatch did not come up within 10 minutes");
-  await Bun.sleep(500);
-}
+await until(() => fetch(`${base}/api/status`).then((r) => r.ok, () => false), `dispatch on ${base}`, { timeoutMs: 10 * 60_000, everyMs: 500 });
 console.log("dispatch is up; driving servers");
 const pause = (ms: number) => Bun.sleep(ms);
 const url = `${base}/dispatch`;

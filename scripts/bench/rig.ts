@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, existsSync, ftruncateSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ApiStub, type StubAsset, startApiStub } from "./api-stub.ts";
 import { makeLocalCa } from "./certificates.ts";
@@ -47,7 +48,7 @@ export type Rig = {
 export type RigAsset = { readonly name: string; readonly file: BenchFile };
 
 export async function startRig(tools: Tools, files: readonly BenchFile[], assets: readonly RigAsset[]): Promise<Rig> {
-  const dir = mkdtempSync("/tmp/dispatch-bench-");
+  const dir = mkdtempSync(join(tmpdir(), "dispatch-bench-"));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

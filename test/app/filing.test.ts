@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { bootOnce, report, status } from "../support/cycle.ts";
 import { type TestDispatch, dispatchPerTest, until } from "../support/dispatch.ts";
+import { holds } from "../support/until.ts";
 import { http, text } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 
@@ -42,7 +43,9 @@ describe("a report is answered once it is in the journal, then filed", () => {
     await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished");
     expect((await report(d.url, "127.0.0.2", { title: "passed" })).status).toBe(200);
     expect((await report(d.url, "127.0.0.2", { title: "another" })).status).toBe(417);
-    await Bun.sleep(200);
+    // The filer acts on the store's change, and writes go 5 ms apart here: a second issue
+    // would be filed within a few ms. 300 ms is the window this watches.
+    await holds(() => gh.issues.length === 1, "one issue", 300);
     expect(gh.issues).toHaveLength(1);
   });
 });
@@ -190,7 +193,9 @@ describe("--file-failures", () => {
     const { d, gh } = await setup(2);
     await bootOnce(d.url, "127.0.0.2");
     await http(d.url, { method: "HEAD", from: "127.0.0.2" });
-    await Bun.sleep(300);
+    await until(async () => (await jobState(d)).state === "failed", "w0 to fail");
+    // A failure is filed as soon as it happens (writes 5 ms apart here): 300 ms is the window.
+    await holds(() => gh.issues.length === 0, "no issue", 300);
     expect(gh.issues).toHaveLength(0);
     expect(existsSync(join(d.stateDir, "journal.jsonl"))).toBe(true);
   });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { fakeGitHubFlags, startDispatchProcess } from "../support/dispatch-process.ts";
 import { labServer } from "../support/lab.ts";
+import { until } from "../support/until.ts";
 import { efi } from "../support/workloads.ts";
 
 // The real CLI with its stdout in a pipe, as under a service manager or CI.
@@ -34,13 +35,6 @@ async function runDispatch(extra: string[], act: (bootUrl: string, lines: () => 
   return { out: d.lines.join("\n"), code };
 }
 
-async function until(check: () => boolean, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 describe("log lines in a pipe", () => {
   test("plain: one line per event, and never a terminal escape sequence", async () => {

@@ -89,10 +89,10 @@ describe("boot path", () => {
   });
 });
 
+// What beacon's requests are answered (417, 400, 413) is tested without a socket in
+// app-requests.test.ts; here the run goes on over real HTTP to a filed issue.
 describe("beacon", () => {
-  test("boot before any download is not mine (417); after the download it is 200", async () => {
-    expect((await http(d.url, { method: "POST", from: "127.0.0.9" })).status).toBe(417);
-    expect((await http(d.url, { method: "POST", from: "127.0.0.4" })).status).toBe(417); // only assigned
+  test("beacon boot after the download is 200 and names the workload", async () => {
     const ok = await http(d.url, { method: "POST", from: "127.0.0.2" });
     expect(ok.status).toBe(200);
     expect(text(ok)).toContain("a-test.efi");
@@ -151,13 +151,6 @@ describe("other paths and methods", () => {
       ["c-ramdisk.img", "assigned", "127.0.0.4", 5_000],
     ]);
     expect(status.jobs[0]!.issue).toMatchObject({ number: 1 });
-  });
-
-  test("other methods get 405 with Allow; unknown paths 404", async () => {
-    const del = await http(d.url, { method: "DELETE" });
-    expect(del.status).toBe(405);
-    expect(del.headers.allow).toBe("HEAD, GET, POST, PUT");
-    expect((await http(`http://127.0.0.1:${d.port}/nope`)).status).toBe(404);
   });
 
   test("the token appears in no log line", () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
-import { type TestDispatch, startTestDispatch } from "../support/dispatch.ts";
+import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { labServer } from "../support/lab.ts";
 import { openEvents } from "../support/sse.ts";
@@ -167,11 +167,7 @@ describe("a job's life, watched through the event stream, the JSON and the metri
     gh.faults.storageBytesPerSecond = 200_000;
     const download = http(d.url, { from: "127.0.0.3", timeoutMs: 30_000 });
     try {
-      const deadline = Date.now() + 10_000;
-      while ((m = await metrics())("dispatch_downloads_in_flight") !== 1) {
-        if (Date.now() > deadline) throw new Error("the download never showed as in flight");
-        await Bun.sleep(50);
-      }
+      await until(async () => (m = await metrics())("dispatch_downloads_in_flight") === 1, "the download to show as in flight");
       const moving = (await status()).jobs.find((j) => j.name === "b.iso")!;
       expect(moving.state).toBe("downloading");
     } finally {
@@ -196,10 +192,6 @@ describe("many watchers", () => {
     } finally {
       for (const w of watchers) w.close();
     }
-    const deadline = Date.now() + 10_000;
-    while ((await metrics())("dispatch_status_watchers") !== 0) {
-      if (Date.now() > deadline) throw new Error("closed watchers were not let go");
-      await Bun.sleep(50);
-    }
+    await until(async () => (await metrics())("dispatch_status_watchers") === 0, "closed watchers to be let go");
   });
 });

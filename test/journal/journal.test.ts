@@ -10,6 +10,7 @@ import { defaultStateDir } from "../../src/journal/state-dir.ts";
 import { journalWriter } from "../../src/journal/writer.ts";
 import { nodeFiles } from "../../src/runtime/bun/files.ts";
 import type { AppendFile } from "../../src/runtime/types.ts";
+import { until } from "../support/until.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -234,7 +235,8 @@ describe("the writer", () => {
     const file = recordingFile();
     const journal = journalWriter({ file, bytes: 0, truncate: async () => {}, log: { info: () => {}, warn: () => {} } });
     for (let i = 0; i < 50; i++) journal.append({ type: "tick", at: i });
-    await Bun.sleep(50);
+    // Once all 50 are in the file the writer is done with them; any sync for them came before.
+    await until(() => file.data.split("\n").length > 50, "the 50 lines in the file");
     expect(file.log.filter((l) => l === "sync")).toHaveLength(0);
     const waits = Array.from({ length: 20 }, () => journal.durable());
     await Promise.all(waits);

@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { POWEROFF_MESSAGE } from "../../src/efi/poweroff.ts";
 import { http } from "../support/http-client.ts";
 import { type Player, playBeacon, reportTitle, runningLine } from "./support/beacon-player.ts";
-import { startChild } from "./support/child.ts";
-import { type DispatchProcess, startDispatchProcess } from "./support/dispatch-process.ts";
+import { type DispatchProcess } from "../support/dispatch-process.ts";
+import { startProcess } from "../support/processes.ts";
+import { startBunDispatch } from "./support/dispatch-process.ts";
+import { toolEnv } from "./support/tools.ts";
 import { efiImage, isoImage } from "./support/images.ts";
 import { missingForQemu, qemuRequired, skipMessage } from "./support/prerequisites.ts";
 import { cleanSerial, startVm } from "./support/vm.ts";
@@ -69,7 +71,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, workloads from a folder, repo
       await writeFile(join(out, "2-disc.ISO"), await isoImage(workload("2-disc.ISO")));
       await writeFile(join(out, "build.log"), "not a workload\n");
 
-      const dispatch = await startDispatchProcess({ dir: out, reports: results, bind: "127.0.0.1:0" });
+      const dispatch = await startBunDispatch({ dir: out, reports: results, bind: "127.0.0.1:0" });
       cleanup.push(() => dispatch.stop());
       expect(dispatch.lines).toContain("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
       expect(dispatch.lines).toContain("  left out: build.log (not .efi, .iso or .img)");
@@ -85,7 +87,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, workloads from a folder, repo
 
       const order = ["1-hello.efi", "2-disc.ISO"];
       expect(serial.filter((l) => l.startsWith("dispatch-test:") || l === POWEROFF_MESSAGE)).toEqual([...order.map(runningLine), POWEROFF_MESSAGE]);
-      for (const name of order) await dispatch.waitForLine(new RegExp(`^🏁 ${name.replace(".", "\\.")} finished: ${results}/`), 15_000);
+      for (const name of order) await dispatch.waitFor(new RegExp(`^🏁 ${name.replace(".", "\\.")} finished: ${results}/`), 15_000);
       const files = await reportFiles(results);
       expect(files.map((f) => [f.front.workload, f.front.title, f.front.server, f.front.labels])).toEqual(order.map((n) => [n, reportTitle(n), "127.0.0.1", ["qemu"]]));
       expect(files.map((f) => f.name.replace(/^[\dT:.Z-]+_/, ""))).toEqual(order.map((n) => `${n}.md`));
@@ -109,7 +111,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, workloads from a folder, repo
       await mkdir(join(cwd, "out"));
       await writeFile(join(cwd, "out", "hello.efi"), efiImage(workload("hello.efi")));
       // dispatch as the README starts it, but on a free port (a shared machine may have 8080 taken).
-      const dispatch = await startDispatchProcess({ dir: join(cwd, "out"), reports: join(cwd, "results"), bind: "127.0.0.1:0" });
+      const dispatch = await startBunDispatch({ dir: join(cwd, "out"), reports: join(cwd, "results"), bind: "127.0.0.1:0" });
       cleanup.push(() => dispatch.stop());
 
       // The README's commands from its `cp` line through QEMU, run as written but for the port.
@@ -119,7 +121,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, workloads from a folder, repo
         .slice(start + 1, qemuEnd)
         .replaceAll(":8080/dispatch", `:${dispatch.port}/dispatch`)
         .replace("qemu-system-x86_64", "exec qemu-system-x86_64"); // so the pid we stop is QEMU's
-      const qemu = startChild({ name: "QEMU (README command)", command: ["sh", "-ec", script], cwd });
+      const qemu = startProcess(["sh", "-ec", script], { name: "QEMU (README command)", cwd, env: toolEnv });
       cleanup.push(() => qemu.stop());
       // The host plays the beacon by watching QEMU's console (the README's command prints it to stdout).
       const vm = { exited: qemu.exited, serial: async () => cleanSerial(qemu.lines.join("\n")) } as unknown as Parameters<typeof playBeacon>[0];
@@ -133,7 +135,7 @@ describe.skipIf(missing.length > 0)("OVMF in QEMU, workloads from a folder, repo
 
       // "Read the result file": the README's last step.
       expect(block).toContain("cat results/*.md");
-      await dispatch.waitForLine(/^🏁 hello\.efi finished: /, 15_000);
+      await dispatch.waitFor(/^🏁 hello\.efi finished: /, 15_000);
       const [report] = await reportFiles(join(cwd, "results"));
       expect(report?.front).toMatchObject({ kind: "report", workload: "hello.efi", title: reportTitle("hello.efi") });
     },

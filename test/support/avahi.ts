@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Child, run, spawnChild } from "./processes.ts";
+import { type Child, run, startProcess } from "./processes.ts";
+import { until } from "./until.ts";
 
 /** One resolved service, from an `=` line of `avahi-browse -p -r`. */
 export type Resolved = { iface: string; name: string; host: string; address: string; port: number; txt: Record<string, string> };
@@ -51,29 +52,26 @@ export async function startAvahiPeer(ns: string): Promise<AvahiPeer> {
 
   const started: Child[] = [];
   const stop = async () => {
-    for (const child of started.reverse()) child.kill();
-    await Promise.all(
-      started.map((child) => Promise.race([child.exited, Bun.sleep(3000).then(() => child.kill("SIGKILL"))])),
-    );
+    // The last started first: avahi-daemon before the bus it talks to.
+    for (const child of started.reverse()) await child.stop(3000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const dbus = spawnChild(["dbus-daemon", `--config-file=${join(dir, "bus.conf")}`, "--nofork", "--nopidfile"]);
+    const dbus = startProcess(["dbus-daemon", `--config-file=${join(dir, "bus.conf")}`, "--nofork", "--nopidfile"]);
     started.push(dbus);
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(bus)) {
-      if (Date.now() > deadline) throw new Error(`dbus-daemon did not start: ${dbus.output()}`);
-      await Bun.sleep(20);
-    }
-    const avahi = spawnChild(
+    await until(() => existsSync(bus), "dbus-daemon's socket", {
+      hopeless: () => (dbus.running() ? undefined : "dbus-daemon exited"),
+      context: () => dbus.output(),
+    });
+    const avahi = startProcess(
       [
         "ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c",
         `mount -t tmpfs tmpfs /run && exec avahi-daemon -f '${join(dir, "peer.conf")}' --no-drop-root --no-rlimits --no-chroot --no-proc-title`,
       ],
-      env,
+      { name: "avahi-daemon", env },
     );
     started.push(avahi);
-    await avahi.waitFor(/Server startup complete/, "avahi-daemon to start");
+    await avahi.waitFor(/Server startup complete/);
   } catch (error) {
     await stop();
     throw error;
@@ -86,16 +84,12 @@ export async function startAvahiPeer(ns: string): Promise<AvahiPeer> {
   return {
     browse,
     async browseUntil(type, check, what, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = browse(type);
-        if (check(found)) return found;
-        if (Date.now() > deadline) throw new Error(`avahi never saw ${what}; last saw ${JSON.stringify(found)}`);
-        await Bun.sleep(300);
-      }
+      let found: Resolved[] = [];
+      await until(() => check((found = browse(type))), `avahi to see ${what}`, { timeoutMs, everyMs: 300, context: () => `last saw ${JSON.stringify(found)}` });
+      return found;
     },
     watch(type) {
-      const child = spawnChild(["timeout", "60", "ip", "netns", "exec", ns, "avahi-browse", "-p", "-k", type], env);
+      const child = startProcess(["timeout", "60", "ip", "netns", "exec", ns, "avahi-browse", "-p", "-k", type], { name: "avahi-browse", env });
       started.push(child);
       return child;
     },

@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type DispatchProcess, startDispatchProcess } from "./dispatch-process.ts";
 import type { Netns } from "./netns.ts";
-import { type Child, spawnChild } from "./processes.ts";
+import { startProcess } from "./processes.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
 export type NetnsDispatch = {
   /** The dispatch CLI process; its output holds the log lines. */
-  readonly dispatch: Child;
+  readonly dispatch: DispatchProcess;
   /** The instance name dispatch announced, once it has. */
   announced(): Promise<string>;
   /** SIGTERM to dispatch, then the fake GitHub; resolves with dispatch's exit code. */
@@ -20,35 +18,28 @@ export type NetnsDispatch = {
  * namespace's loopback (a process inside a namespace cannot reach the test's loopback).
  */
 export async function startDispatchIn(netns: Netns, ns: string, args: string[]): Promise<NetnsDispatch> {
-  const bun = process.execPath;
-  const github = spawnChild(["ip", "netns", "exec", ns, bun, `${root}test/support/fake-github-server.ts`]);
-  let dispatch: Child | undefined;
-  // Its journal in a folder of its own, never the user's state folder.
-  const stateDir = mkdtempSync(join(tmpdir(), "dispatch-netns-state-"));
-  const stop = async () => {
-    dispatch?.kill();
-    const code = dispatch ? await Promise.race([dispatch.exited, Bun.sleep(10_000).then(() => (dispatch!.kill("SIGKILL"), -1))]) : -1;
-    github.kill();
-    await Promise.race([github.exited, Bun.sleep(5000).then(() => github.kill("SIGKILL"))]);
-    rmSync(stateDir, { recursive: true, force: true });
-    return code;
-  };
+  const wrap = ["ip", "netns", "exec", ns];
+  const github = startProcess([...wrap, process.execPath, `${root}test/support/fake-github-server.ts`], { name: `fake GitHub in ${ns}` });
+  let dispatch: DispatchProcess;
   try {
-    const [line] = await github.waitFor(/^\{.*\}$/m, "the fake GitHub to listen");
-    const gh = JSON.parse(line) as { apiUrl: string; owner: string; repo: string; token: string };
-    dispatch = spawnChild(
-      ["ip", "netns", "exec", ns, bun, `${root}src/main.ts`, "--owner", gh.owner, "--repo", gh.repo, "--tag", "v1", "--api-url", gh.apiUrl, "--state", stateDir, ...args],
-      { GITHUB_TOKEN: gh.token, GH_TOKEN: undefined },
+    const gh = JSON.parse(await github.waitFor(/^\{.*\}$/)) as { apiUrl: string; owner: string; repo: string; token: string };
+    const { GITHUB_TOKEN: _, GH_TOKEN: __, ...env } = process.env as Record<string, string>;
+    dispatch = await startDispatchProcess(
+      { command: [process.execPath, `${root}src/main.ts`], wrap, env: { ...env, GITHUB_TOKEN: gh.token } },
+      ["--owner", gh.owner, "--repo", gh.repo, "--tag", "v1", "--api-url", gh.apiUrl, ...args],
     );
-    await dispatch.waitFor(/listening on /, "dispatch to listen");
   } catch (error) {
-    await stop();
+    await github.stop();
     throw error;
   }
-  const child = dispatch;
+  const stop = async () => {
+    const code = await dispatch.stop(10_000);
+    await github.stop();
+    return code;
+  };
   return {
-    dispatch: child,
-    announced: async () => (await child.waitFor(/mDNS: announced "([^"]+)"/, "the mDNS announcement"))[1]!,
+    dispatch,
+    announced: async () => /mDNS: announced "([^"]+)"/.exec(await dispatch.waitFor(/mDNS: announced "/))![1]!,
     stop,
   };
 }

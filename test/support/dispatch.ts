@@ -41,14 +41,8 @@ export async function startTestDispatch(gh: FakeGitHub | undefined, overrides: P
   return { ...running, stop, url: `http://127.0.0.1:${running.port}${config.path}`, lines, warnings };
 }
 
-/** Polls until `check` holds; bounded, so a broken test fails instead of hanging. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
+// The shared wait, here too: most tests that start a dispatch also wait on it.
+export { until } from "./until.ts";
 
 /**
  * A fake GitHub and an in-process dispatch for each test of a file, both stopped after the test

@@ -14,7 +14,15 @@ export type Reply = {
  */
 export function http(
   url: string,
-  options: { method?: string; from?: string; headers?: Record<string, string>; body?: string | Uint8Array; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    from?: string;
+    headers?: Record<string, string>;
+    body?: string | Uint8Array;
+    timeoutMs?: number;
+    /** Called when the status line and headers have arrived, before the body. */
+    onResponse?: () => void;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
@@ -27,6 +35,7 @@ export function http(
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", reject);
     req.on("response", (res) => {
+      options.onResponse?.();
       const chunks: Buffer[] = [];
       const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]));
       const done = (error?: string) =>

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import stringWidth from "string-width";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { labServer } from "../support/lab.ts";
+import { until } from "../support/until.ts";
 import { efi } from "../support/workloads.ts";
 
 // The real CLI in a real terminal: tmux runs it, send-keys types, capture-pane reads the screen.
@@ -29,14 +30,8 @@ const screen = (scrollback = false) => tmux("capture-pane", "-p", "-t", "view", 
 
 /** Polls the screen (bounded) until `check` finds what it wants there. */
 async function waitForScreen<T>(check: (text: string) => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = screen();
-    const found = check(text);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${text}`);
-    await Bun.sleep(100);
-  }
+  let text = "";
+  return until(() => check((text = screen())), what, { timeoutMs, everyMs: 100, context: () => `the screen:\n${text}` }) as Promise<T>;
 }
 
 beforeAll(async () => {

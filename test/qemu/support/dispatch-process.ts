@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Child, startChild } from "./child.ts";
+import { type DispatchProcess, startDispatchProcess } from "../../support/dispatch-process.ts";
+import { toolEnv } from "./tools.ts";
 
 /**
  * dispatch as users run it: `bun src/main.ts …` in its own process, reading a (fake) GitHub
@@ -10,13 +9,8 @@ import { type Child, startChild } from "./child.ts";
 
 const root = join(import.meta.dir, "../../..");
 
-export type DispatchProcess = Child & {
-  /** The port it listens on, read off its "listening on" line. */
-  readonly port: number;
-};
-
 /** A release from a (fake) GitHub, or a folder of workload files with a folder for the reports (no GitHub at all). */
-export type DispatchProcessOptions = {
+export type DispatchOptions = {
   readonly bind: string;
   /** Prefix for the command, e.g. `ip netns exec NS`. */
   readonly wrap?: readonly string[];
@@ -25,38 +19,22 @@ export type DispatchProcessOptions = {
   | { readonly dir: string; readonly reports: string }
 );
 
-export async function startDispatchProcess(options: DispatchProcessOptions): Promise<DispatchProcess> {
-  // A journal of its own for each run, never the user's state folder; removed when it stops.
-  const stateDir = mkdtempSync(join(tmpdir(), "dispatch-qemu-state-"));
-  const child = startChild({
-    name: "dispatch",
-    cwd: root,
-    command: [
-      ...(options.wrap ?? []),
-      process.execPath,
-      join(root, "src/main.ts"),
+export function startBunDispatch(options: DispatchOptions): Promise<DispatchProcess> {
+  return startDispatchProcess(
+    {
+      command: [process.execPath, join(root, "src/main.ts")],
+      cwd: root,
+      // The token goes by environment, as a user would pass it: not visible in the process list.
+      // A folder run gets none at all.
+      env: "dir" in options ? { ...toolEnv } : { ...toolEnv, GITHUB_TOKEN: options.token },
+      wrap: options.wrap,
+      line: (line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ""),
+    },
+    [
       ...("dir" in options
         ? ["--dir", options.dir, "--reports", options.reports]
         : ["--owner", options.owner, "--repo", options.repo, "--tag", options.tag, "--api-url", options.apiUrl]),
-      ...["--bind", options.bind, "--no-mdns", "--state", stateDir],
+      ...["--bind", options.bind, "--no-mdns"],
     ],
-    // The token goes by environment, as a user would pass it: not visible in the process list.
-    // A folder run gets none at all.
-    env: "dir" in options ? {} : { GITHUB_TOKEN: options.token },
-    line: (line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:]+Z /, ""),
-  });
-  const stop = async () => {
-    try {
-      return await child.stop();
-    } finally {
-      rmSync(stateDir, { recursive: true, force: true });
-    }
-  };
-  try {
-    const listening = await child.waitForLine(/^listening on \S+:\d+;/, 20_000);
-    return { ...child, stop, port: Number(/:(\d+);/.exec(listening)![1]) };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  );
 }

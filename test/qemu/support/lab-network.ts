@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Child, startChild } from "./child.ts";
-import { run } from "./tools.ts";
+import { type Child, startProcess } from "../../support/processes.ts";
+import { run, toolEnv } from "./tools.ts";
 
 /**
  * A lab network inside a network namespace the test makes: a bridge `br0` with the jump
@@ -59,9 +59,8 @@ export async function createLab(options: { dir: string; address: string; taps: n
       const file = join(options.dir, "dnsmasq.conf");
       await Bun.write(file, config);
       await Bun.write(leases, "");
-      const dnsmasq = startChild({
-        name: "dnsmasq",
-        command: [
+      const dnsmasq = startProcess(
+        [
           ...lab.exec,
           "dnsmasq",
           "--no-daemon",
@@ -71,9 +70,10 @@ export async function createLab(options: { dir: string; address: string; taps: n
           "--log-facility=-",
           "--log-dhcp",
         ],
-      });
+        { name: "dnsmasq", env: toolEnv, inheritEnv: false },
+      );
       children.push(dnsmasq);
-      await dnsmasq.waitForLine(/DHCP, IP range/, 10_000);
+      await dnsmasq.waitFor(/DHCP, IP range/, 10_000);
       return dnsmasq;
     },
     async leasedAddress(mac) {

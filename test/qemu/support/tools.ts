@@ -4,6 +4,9 @@
  */
 export const toolPath = [process.env.PATH ?? "/usr/bin:/bin", "/usr/sbin", "/sbin"].join(":");
 
+/** The environment of the tools the firmware tests start (nothing else of the test's). */
+export const toolEnv = { PATH: toolPath, HOME: process.env.HOME ?? "/tmp" };
+
 export const which = (tool: string): string | null => Bun.which(tool, { PATH: toolPath });
 
 /** Runs a command to completion; throws with its output when it fails. */

@@ -1,6 +1,6 @@
 import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { startProcess } from "../../support/processes.ts";
 
 /**
  * One OVMF virtual machine under QEMU that HTTP-boots: the firmware gets the boot URL by
@@ -76,28 +76,22 @@ export async function startVm(options: VmOptions): Promise<Vm> {
   const serialPath = join(options.dir, `${options.name}-serial.log`);
   await copyFile(ovmfVars, varsPath); // each VM writes its own Boot#### variables
   await Bun.write(serialPath, "");
-  const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([...(options.wrap ?? []), ...qemuArgs(options, varsPath, serialPath)], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const stderr = new Response(proc.stderr).text();
+  // The guest's console goes to the serial file; QEMU's own output is kept for a failure.
+  const qemu = startProcess([...(options.wrap ?? []), ...qemuArgs(options, varsPath, serialPath)], { name: `${options.name} (QEMU)` });
   let killed = false;
-  const exited = proc.exited.then(async (code) => {
-    if (code !== 0 && !killed) console.error(`${options.name}: QEMU exited ${code}: ${(await stderr).trim()}`);
+  const exited = qemu.exited.then((code) => {
+    if (code !== 0 && !killed) console.error(`${options.name}: QEMU exited ${code}: ${qemu.output().trim()}`);
     return code;
   });
   return {
     name: options.name,
-    pid: proc.pid,
+    pid: qemu.pid,
     serialPath,
     exited,
     serial: async () => cleanSerial(await readFile(serialPath, "latin1")),
     kill: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        killed = true;
-        process.kill(proc.pid, "SIGKILL");
-      }
+      killed = qemu.running();
+      await qemu.kill("SIGKILL");
       await exited;
     },
   };
