@@ -64,10 +64,14 @@ function parseLogFormatArg(value: string | undefined) {
   }
 }
 
-await runMain(command, {
-  showUsage: async (cmd, parent) => {
-    const usage = `${await renderUsage(cmd, parent)}\n\n${examples}\n`;
-    // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
-    console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
-  },
-});
+/** citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text. */
+const printUsage = async (usage: string) => console.log((await detectRuntime()).isTerminal() ? usage : stripVTControlCharacters(usage));
+
+// `dispatch beacon …` is the workload's side. It is dispatched before citty sees the arguments:
+// the server's required flags and positional filters would otherwise swallow the word.
+if (process.argv[2] === "beacon") {
+  const { beaconCommand } = await import("./beacon/command.ts");
+  await runMain(beaconCommand, { rawArgs: process.argv.slice(3), showUsage: async (cmd, parent) => printUsage(await renderUsage(cmd, parent)) });
+} else {
+  await runMain(command, { showUsage: async (cmd, parent) => printUsage(`${await renderUsage(cmd, parent)}\n\n${examples}\n`) });
+}
