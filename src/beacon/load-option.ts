@@ -2,7 +2,8 @@
  * UEFI load options (the value of a `Boot####` variable), as far as beacon needs them: the
  * description and, for an HTTP-boot option, the URI its device path ends in. Layout from the
  * UEFI specification: EFI_LOAD_OPTION (3.1.3) and device path nodes (10.3); the messaging URI
- * node is type 3, subtype 24, and holds the URI without a terminating NUL.
+ * node is type 3, subtype 24, and holds the URI. The spec gives it no terminating NUL, but
+ * EDK2 (OVMF, and the many server firmwares built on it) writes one: it is dropped here.
  */
 
 export type LoadOption = {
@@ -42,7 +43,7 @@ export function parseLoadOption(bytes: Uint8Array): LoadOption {
     last = { type, subtype, data: bytes.subarray(node + 4, node + length) };
     node += length;
   }
-  const uri = last?.type === MESSAGING && last.subtype === URI_SUBTYPE ? new TextDecoder().decode(last.data) : undefined;
+  const uri = last?.type === MESSAGING && last.subtype === URI_SUBTYPE ? new TextDecoder().decode(last.data).replace(/\0+$/, "") : undefined;
   return { attributes, description, ...(uri !== undefined && { uri }) };
 }
 

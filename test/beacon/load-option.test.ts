@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { fromEfivars } from "../../src/beacon/discover/efivars.ts";
 import { bootVariableName, parseLoadOption, parseOptionNumbers } from "../../src/beacon/load-option.ts";
-import { efivarsDir, optionNumbers, realOption, withUri } from "./support/load-options.ts";
+import { efivarsDir, optionNumbers, realOption, uriDir, withUri } from "./support/load-options.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -30,7 +30,14 @@ describe("load options OVMF wrote", () => {
     expect([0, 1, 0x1a, 0xbeef].map(bootVariableName)).toEqual(["Boot0000", "Boot0001", "Boot001A", "BootBEEF"]);
   });
 
-  test("the same option with a URI in its node gives the URI verbatim", () => {
+  test("a boot URI set in the setup UI: OVMF's option holds it (with a NUL the parser drops)", () => {
+    const bytes = realOption("Boot0004", uriDir);
+    expect(bytes.at(-5)).toBe(0); // the NUL OVMF writes after the URI, before the end node
+    expect(parseLoadOption(bytes)).toEqual({ attributes: 1, description: "UEFI HTTP", uri: "http://192.0.2.1:8080/dispatch" });
+    expect(parseOptionNumbers(realOption("BootOrder", uriDir))).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test("the same option with another URI in its node gives that URI verbatim", () => {
     const uri = "http://192.0.2.1:8080/dispatch?x=1";
     expect(parseLoadOption(withUri(uri, "lab"))).toEqual({ attributes: 1, description: "lab", uri });
   });
@@ -63,6 +70,11 @@ describe("finding dispatch in efivarfs", () => {
     const found = await fromEfivars(dir());
     expect(found.candidates).toEqual([]);
     expect(found.notes.join("\n")).toContain('Boot0001 "UEFI HTTPv4 (MAC:525400123456)": HTTP boot with an empty URI');
+  });
+
+  test("OVMF's variables with a boot URI set: that URI, from the option that holds it", async () => {
+    const found = await fromEfivars(uriDir);
+    expect(found.candidates).toEqual([{ url: "http://192.0.2.1:8080/dispatch", from: 'Boot0004 "UEFI HTTP"' }]);
   });
 
   test("the option booted from first, then BootOrder, then the rest", async () => {

@@ -3,18 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+/** OVMF's variables after an HTTP boot with the URL from DHCP. */
 export const realDir = new URL("../data/ovmf-dhcp/", import.meta.url).pathname;
+/** OVMF's variables after a boot URI was set in its setup UI. */
+export const uriDir = new URL("../data/ovmf-uri/", import.meta.url).pathname;
 
 /** A variable as OVMF wrote it, without efivarfs's 4 attribute bytes. */
-export const realOption = (name: string): Uint8Array => new Uint8Array(readFileSync(join(realDir, `${name}-${GLOBAL}`))).subarray(4);
+export const realOption = (name: string, dir = realDir): Uint8Array => new Uint8Array(readFileSync(join(dir, `${name}-${GLOBAL}`))).subarray(4);
 
 /**
- * OVMF's own HTTPv4 option (`Boot0001`) with `uri` in its URI node instead of the empty one:
- * what the same firmware holds when it is given a fixed boot URI. Everything else (attributes,
- * description, MAC and IPv4 nodes, the optional data after the path) stays as OVMF wrote it.
+ * The boot option OVMF made when given a boot URI in its setup UI (`ovmf-uri/Boot0004`), with
+ * `uri` in its URI node instead (and `description`, if given): what the same firmware writes
+ * for another URL. Everything else stays as OVMF wrote it, the URI's terminating NUL included.
  */
 export function withUri(uri: string, description?: string): Uint8Array {
-  const real = realOption("Boot0001");
+  const real = realOption("Boot0004", uriDir);
   const view = new DataView(real.buffer, real.byteOffset, real.byteLength);
   const pathLength = view.getUint16(4, true);
   let at = 6;
@@ -22,14 +25,19 @@ export function withUri(uri: string, description?: string): Uint8Array {
   const descriptionBytes = description === undefined ? real.subarray(6, at + 2) : utf16z(description);
   const path = real.subarray(at + 2, at + 2 + pathLength);
   const optional = real.subarray(at + 2 + pathLength);
-  // The last two nodes of OVMF's path are the empty URI node (03 18 04 00) and the end node.
-  const uriAt = path.length - 8;
-  if (path[uriAt] !== 0x03 || path[uriAt + 1] !== 0x18) throw new Error("Boot0001 does not end in a URI node");
-  const uriBytes = new TextEncoder().encode(uri);
-  const node = new Uint8Array(4 + uriBytes.length);
-  node.set([0x03, 0x18, node.length & 0xff, node.length >> 8]);
-  node.set(uriBytes, 4);
-  const newPath = concat(path.subarray(0, uriAt), node, path.subarray(path.length - 4));
+  // Walk to the last node before the end node: OVMF's URI node.
+  let node = 0;
+  let last = 0;
+  while (path[node] !== 0x7f) {
+    last = node;
+    node += path[node + 2]! | (path[node + 3]! << 8);
+  }
+  if (path[last] !== 0x03 || path[last + 1] !== 0x18) throw new Error("Boot0004 does not end in a URI node");
+  const uriBytes = new TextEncoder().encode(`${uri}\0`);
+  const uriNode = new Uint8Array(4 + uriBytes.length);
+  uriNode.set([0x03, 0x18, uriNode.length & 0xff, uriNode.length >> 8]);
+  uriNode.set(uriBytes, 4);
+  const newPath = concat(path.subarray(0, last), uriNode, path.subarray(node));
   const head = new Uint8Array(6);
   head.set(real.subarray(0, 4));
   new DataView(head.buffer).setUint16(4, newPath.length, true);

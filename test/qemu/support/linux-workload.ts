@@ -19,7 +19,7 @@ const busybox = "/bin/busybox";
 function kernel(): { version: string; vmlinuz: string; modules: string } | undefined {
   const versions = existsSync("/boot") ? readdirSync("/boot").flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []) : [];
   const version = versions.filter((v) => existsSync(`/lib/modules/${v}/modules.dep`)).sort().at(-1);
-  return version && { version, vmlinuz: `/boot/vmlinuz-${version}`, modules: `/lib/modules/${version}` };
+  return version ? { version, vmlinuz: `/boot/vmlinuz-${version}`, modules: `/lib/modules/${version}` } : undefined;
 }
 
 /** What building the workload needs; empty when all is there. */
