@@ -169,6 +169,17 @@ describe("against dispatch", () => {
     expect(gh.issues[0]!.body).toContain("16 GiB tested");
   });
 
+  test("a body over dispatch's 1 MiB limit: refused at once (413), said so, nothing filed", async () => {
+    const { gh, d } = await start({ releases: [{ tag: "v1", assets: [efi("w.efi", 4096)] }] });
+    expect((await http(d.url, { method: "HEAD" })).status).toBe(200);
+    expect((await http(d.url)).status).toBe(200);
+    expect((await runBeacon(["boot", "--url", d.url])).code).toBe(0);
+    const run = await runBeacon(["report", "-t", "huge log", "--url", d.url], { stdin: "x".repeat(1.5 * 1024 * 1024) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`dispatch beacon: report not delivered, refused: ${d.url} (--url): 413 report too large: the limit is 1048576 bytes\n`);
+    expect(gh.issues).toEqual([]);
+  });
+
   test("a machine without a job gets 417 and keeps trying until told to stop", async () => {
     const { d } = await start({ releases: [{ tag: "v1", assets: [efi("w.efi", 4096)] }] });
     const beacon = startBeacon(["boot", "--url", d.url, "--retry-for", "1s"]);
