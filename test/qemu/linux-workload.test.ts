@@ -11,6 +11,7 @@ import type { ReleaseFile } from "./support/fake-github-process.ts";
 import { createLab } from "./support/lab-network.ts";
 import { buildLinuxWorkload, missingForLinuxWorkload } from "./support/linux-workload.ts";
 import { missingForLab, qemuRequired, skipMessage } from "./support/prerequisites.ts";
+import { readmeDnsmasqConfig } from "./support/readme-dnsmasq.ts";
 import { run } from "./support/tools.ts";
 import { startVm } from "./support/vm.ts";
 
@@ -30,25 +31,9 @@ if (qemuRequired) test("Linux workload prerequisites are installed", () => expec
 
 const jumpHost = "192.0.2.1";
 const mac = "52:54:00:be:ac:01";
-const serverIp = "192.0.2.123";
 const memoryMiB = 1024;
 const title = "linux workload: machine facts";
 const root = join(import.meta.dir, "../..");
-
-/**
- * The README's dnsmasq block, plus a fixed address for this server: the firmware and Linux's
- * DHCP client identify themselves differently, and dispatch tells servers apart by address, so
- * a lab gives each server its own (as labs do).
- */
-const dnsmasqConfig = `port=0
-interface=br0
-bind-interfaces
-dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h
-dhcp-vendorclass=set:httpboot,HTTPClient
-dhcp-option-force=tag:httpboot,60,HTTPClient
-dhcp-boot=tag:httpboot,http://${jumpHost}:8080/dispatch
-dhcp-host=${mac},${serverIp}
-`;
 
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterAll(async () => {
@@ -91,7 +76,8 @@ describe.skipIf(missing.length > 0)("a Linux workload in QEMU calls back with th
       cleanup.push(() => gh.stop());
       const github = JSON.parse(await gh.waitForLine(/^\{"apiUrl"/, 20_000));
 
-      await lab.startDnsmasq(dnsmasqConfig);
+      // The README's dnsmasq block: the firmware and then Linux's DHCP client each get this server's address from it.
+      await lab.startDnsmasq(await readmeDnsmasqConfig());
       // dispatch as a lab runs it: on the lab NIC, announcing itself with mDNS there.
       const stateDir = mkdtempSync(join(tmpdir(), "dispatch-linux-state-"));
       cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -125,7 +111,10 @@ describe.skipIf(missing.length > 0)("a Linux workload in QEMU calls back with th
       const startup = serial.find((l) => l.startsWith("workload: dispatch --version:"));
       if (startup) console.log(`linux workload: ${startup.slice("workload: ".length)} (uptime, under TCG)`);
 
+      // dispatch tells servers apart by address: the one dnsmasq leased to the VM's MAC.
+      const serverIp = await lab.leasedAddress(mac);
       try {
+        expect(serverIp).toMatch(/^192\.0\.2\.(1[0-4]\d|150)$/);
         // beacon looked in the firmware's variables first (the URI node was empty), then found dispatch by mDNS.
         expect(serial.join("\n")).toContain('Boot0001 "UEFI HTTPv4 (MAC:525400BEAC01)" (booted from): HTTP boot with an empty URI');
         expect(serial.find((l) => l.includes("dispatch beacon: boot taken by"))).toMatch(
@@ -145,7 +134,7 @@ describe.skipIf(missing.length > 0)("a Linux workload in QEMU calls back with th
             return m ? [[m[1]!, m[2]!]] : [];
           }),
         );
-        // The guest's own view of the VM the test made: its RAM (less what the kernel keeps), one CPU, the address dnsmasq gave it.
+        // The guest's own view of the VM the test made: its RAM (less what the kernel keeps), one CPU, the address dnsmasq leased it.
         const kB = Number(/^(\d+) kB$/.exec(facts.memory ?? "")?.[1]);
         expect(kB).toBeGreaterThan(memoryMiB * 1024 * 0.8);
         expect(kB).toBeLessThanOrEqual(memoryMiB * 1024);
