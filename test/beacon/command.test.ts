@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { dispatchPerTest, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
-import { recordingServer, runBeacon, startBeacon } from "./support/beacon-cli.ts";
+import { denoCommand, denoEnv, recordingServer, runBeacon, startBeacon } from "./support/beacon-cli.ts";
 import { efivarsDir, optionNumbers, withUri } from "./support/load-options.ts";
 
 // The real CLI, `bun src/main.ts beacon …`, against stand-in servers and a real dispatch on loopback.
@@ -59,6 +59,18 @@ describe("what goes on the wire: the earlier beacon's requests", () => {
     expect((await runBeacon(["report", "-t", "T", "-b", file, "--url", s.url], { stdin: "ignored" })).code).toBe(0);
     expect((await runBeacon(["report", "-t", "T", "-b", "-", "--url", s.url], { stdin: "piped" })).code).toBe(0);
     expect(s.requests.map((r) => JSON.parse(r.body).body)).toEqual(["from the file ✓\n", "piped"]);
+  });
+
+  test("the same requests under Deno", async () => {
+    const s = server([200]);
+    const deno = { command: denoCommand, env: denoEnv };
+    expect(await runBeacon(["boot", "--url", s.url], deno)).toMatchObject({ code: 0, stderr: "" });
+    const report = await runBeacon(["report", "-t", "T", "-l", "", "-a", "x", "-m", "", "--url", s.url], { ...deno, stdin: "B" });
+    expect(report).toMatchObject({ code: 0, stderr: "" });
+    expect(s.requests.map((r) => [r.method, r.body])).toEqual([
+      ["POST", ""],
+      ["PUT", `{"title":"T","body":"B","labels":[""],"assignees":["x"],"milestone":""}`],
+    ]);
   });
 
   test("DISPATCH_URL stands in for --url; --url wins", async () => {

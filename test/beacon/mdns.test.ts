@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { usableAddress } from "../../src/beacon/discover/mdns.ts";
 import { type NetnsDispatch, startDispatchIn } from "../support/dispatch-in-netns.ts";
 import { type Netns, makeNetns, namespaceProblem } from "../support/netns.ts";
-import { mainTs, startBeacon } from "./support/beacon-cli.ts";
+import { denoCommand, denoEnv, mainTs, startBeacon } from "./support/beacon-cli.ts";
 
 setDefaultTimeout(60_000);
 
@@ -60,8 +60,8 @@ describe.skipIf(!!problem)("mDNS in network namespaces: ciao announcing, beacon 
     expect(netns.exec(lab, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", url]).stdout).toBe("200");
   };
   /** `dispatch beacon …` on the lab host, where only mDNS can tell it where dispatch is. */
-  const beacon = (args: string[], stdin?: string) =>
-    startBeacon([...args, "--efivars", "/nonexistent", "-v"], { command: ["ip", "netns", "exec", lab, process.execPath, mainTs], stdin }).done;
+  const beacon = (args: string[], stdin?: string, runtime: readonly string[] = [process.execPath, mainTs]) =>
+    startBeacon([...args, "--efivars", "/nonexistent", "-v"], { command: ["ip", "netns", "exec", lab, ...runtime], stdin, env: denoEnv }).done;
 
   test("one dispatch: found by its TXT path and lab address, boot and report delivered", async () => {
     const d = await start(a, "0.0.0.0:8080");
@@ -75,6 +75,15 @@ describe.skipIf(!!problem)("mDNS in network namespaces: ciao announcing, beacon 
     const report = await beacon(["report", "-t", "found by mDNS"], "no Avahi here\n");
     expect(report.code).toBe(0);
     await d.dispatch.waitFor(/found by mDNS|reported/, "dispatch to take the report");
+  });
+
+  test("under Deno too (node:dgram there)", async () => {
+    const d = await start(a, "0.0.0.0:8080");
+    const name = await d.announced();
+    download("http://192.0.2.11:8080/dispatch");
+    const boot = await beacon(["boot"], undefined, denoCommand);
+    expect(boot.stderr).toContain(`boot taken by http://192.0.2.11:8080/dispatch (from mDNS "${name}._dispatch._tcp.local")`);
+    expect(boot.code).toBe(0);
   });
 
   test("two dispatch instances on one link: the one without this machine's job answers 417 and the other takes it", async () => {

@@ -1,6 +1,11 @@
 import type { Subprocess } from "bun";
 
 export const mainTs = new URL("../../../src/main.ts", import.meta.url).pathname;
+/** The pinned Deno from node_modules (linux-x64 only); the same source runs there. */
+export const deno = new URL("../../../node_modules/@deno/linux-x64-glibc/deno", import.meta.url).pathname;
+export const denoCommand = [deno, "run", "-A", mainTs];
+/** No update check under Deno: it would reach for the internet. */
+export const denoEnv = { DENO_NO_UPDATE_CHECK: "1" };
 
 export type BeaconRun = {
   readonly pid: number;
