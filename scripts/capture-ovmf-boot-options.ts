@@ -10,7 +10,8 @@
  *   bun scripts/capture-ovmf-boot-options.ts test/beacon/data/ovmf-uri --uri http://192.0.2.1:8080/dispatch
  *     enters the setup UI over the serial console and types URI into Device Manager → Network
  *     Device List → MAC → HTTP Boot Configuration → Boot URI, then saves: OVMF adds a boot
- *     option whose URI node holds it, as a user (or a BMC) setting a boot URI makes one.
+ *     option whose URI node holds it, as a user (or a BMC) setting a boot URI makes one; the
+ *     whole varstore is kept as OVMF_VARS.fd beside the variables.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { type Socket, connect } from "node:net";
@@ -30,6 +31,8 @@ const dir = await mkdtemp(join(tmpdir(), "dispatch-capture-"));
 try {
   const vars = uri ? await setUpUri(uri) : await bootByDhcp();
   await mkdir(out, { recursive: true });
+  // The whole varstore too, for a VM to start from: the firmware with its boot URI already set.
+  if (uri) await writeFile(join(out, "OVMF_VARS.fd"), await readFile(vars));
   for (const v of readVarstore(new Uint8Array(await readFile(vars)))) {
     if (v.guid !== GLOBAL || !/^Boot([0-9A-F]{4}|Order)$/.test(v.name)) continue;
     const file = new Uint8Array(4 + v.data.length);

@@ -27,6 +27,8 @@ export type VmOptions = {
   readonly wrap?: readonly string[];
   /** Guest memory; 256 MiB unless a workload needs more (a Linux workload unpacks its initramfs into RAM). */
   readonly memoryMiB?: number;
+  /** The firmware variables to start from (copied); OVMF's empty template unless given. */
+  readonly varsFrom?: string;
 };
 
 export type Vm = {
@@ -76,7 +78,7 @@ export function cleanSerial(raw: string): string[] {
 export async function startVm(options: VmOptions): Promise<Vm> {
   const varsPath = join(options.dir, `${options.name}-vars.fd`);
   const serialPath = join(options.dir, `${options.name}-serial.log`);
-  await copyFile(ovmfVars, varsPath); // each VM writes its own Boot#### variables
+  await copyFile(options.varsFrom ?? ovmfVars, varsPath); // each VM writes its own Boot#### variables
   await Bun.write(serialPath, "");
   const proc: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([...(options.wrap ?? []), ...qemuArgs(options, varsPath, serialPath)], {
     stdin: "ignore",
