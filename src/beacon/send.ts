@@ -24,7 +24,7 @@ export async function sendOnce(url: string, request: BeaconRequest, timeoutMs: n
       method: request.method,
       ...(request.method === "PUT" && { body: request.json, headers: { "content-type": "application/json" } }),
       signal: AbortSignal.timeout(timeoutMs),
-      // A fresh connection each time: after a dispatch restart a kept-alive one is dead.
+      // Bun: a fresh connection each time (after a dispatch restart a kept-alive one is dead).
       keepalive: false,
     });
   } catch (error) {
