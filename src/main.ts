@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { defineCommand } from "citty";
+import { stripVTControlCharacters } from "node:util";
 import { runProcess } from "./app/process.ts";
 import { startDispatch } from "./app/run.ts";
 import { args, examples } from "./cli/args.ts";
@@ -34,10 +35,20 @@ const command = defineCommand({
 });
 
 const runtime = await detectRuntime();
-await runMain(command, {
-  rawArgs: process.argv.slice(2),
-  version,
-  exit: (code) => runtime.exit(code),
-  isTerminal: runtime.isTerminal(),
-  showUsage: async () => console.log(renderHelp(meta, args, examples)),
-});
+// `dispatch beacon …` is the workload's side. It is dispatched before citty sees the arguments:
+// the server's flags and positional filters would otherwise swallow the word.
+if (process.argv[2] === "beacon") {
+  const { renderUsage, runMain: runCitty } = await import("citty");
+  const { beaconCommand } = await import("./beacon/command.ts");
+  // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
+  const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
+  await runCitty(beaconCommand, { rawArgs: process.argv.slice(3), showUsage: async (cmd, parent) => console.log(plain(await renderUsage(cmd, parent))) });
+} else {
+  await runMain(command, {
+    rawArgs: process.argv.slice(2),
+    version,
+    exit: (code) => runtime.exit(code),
+    isTerminal: runtime.isTerminal(),
+    showUsage: async () => console.log(renderHelp(meta, args, examples)),
+  });
+}

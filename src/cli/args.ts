@@ -72,5 +72,9 @@ export const examples = `Examples:
   GitHub Enterprise:
     dispatch -o lab -r workloads -t nightly --api-url https://ghe.example.com
 
+  Inside a booted workload, call back (dispatch beacon --help):
+    dispatch beacon boot
+    dispatch beacon report -t "memtest passed" -b result.txt
+
 Servers HTTP-boot from http://HOST:PORT/dispatch; when the queue is empty they
 get poweroff.efi.`;

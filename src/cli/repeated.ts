@@ -7,7 +7,13 @@ import type { ArgsDef } from "citty";
  * the raw arguments with the same parser and the same option table, so values, `--flag=value`,
  * aliases, `--no-…` and `--` are read exactly as citty reads them, and collects the repeats.
  */
-export function repeatedValues(rawArgs: readonly string[], argsDef: ArgsDef, name: string): string[] {
+export function repeatedValues(
+  rawArgs: readonly string[],
+  argsDef: ArgsDef,
+  name: string,
+  // `beacon report -l ""` sends [""], as the earlier beacon does; other flags drop empty values.
+  { keepEmpty = false }: { keepEmpty?: boolean } = {},
+): string[] {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   const spellings = new Set<string>();
   for (const [key, def] of Object.entries(argsDef)) {
@@ -28,7 +34,7 @@ export function repeatedValues(rawArgs: readonly string[], argsDef: ArgsDef, nam
   const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
   const values: string[] = [];
   for (const token of tokens) {
-    if (token.kind === "option" && spellings.has(token.name) && typeof token.value === "string" && token.value !== "") values.push(token.value);
+    if (token.kind === "option" && spellings.has(token.name) && typeof token.value === "string" && (keepEmpty || token.value !== "")) values.push(token.value);
   }
   return values;
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { POWEROFF_MESSAGE } from "../../src/efi/poweroff.ts";
@@ -13,6 +13,7 @@ import { efiImage } from "./support/images.ts";
 import { type Lab, createLab } from "./support/lab-network.ts";
 import { missingForLab, qemuRequired, skipMessage } from "./support/prerequisites.ts";
 import { run, toolEnv } from "./support/tools.ts";
+import { readmeDnsmasqConfig } from "./support/readme-dnsmasq.ts";
 import { type Vm, startVm } from "./support/vm.ts";
 
 /**
@@ -37,7 +38,6 @@ const missing = missingForLab();
 if (missing.length) console.warn(skipMessage("the QEMU lab-network scenario", missing));
 if (qemuRequired) test("lab network prerequisites are installed", () => expect(missing).toEqual([]));
 
-const readme = join(import.meta.dir, "../../README.md");
 const jumpHost = "192.0.2.1";
 const macs = ["52:54:00:d1:5a:01", "52:54:00:d1:5a:02"];
 const stall = 4_000_000;
@@ -45,15 +45,6 @@ const stall = 4_000_000;
 // A hang guard, not a timing check (about 55 s on a quiet machine): emulated (TCG) firmware
 // slows down with the machine's load; under load 12-15 it took 75 s.
 const labBudgetMs = 400_000;
-
-/** The dnsmasq block of the README's lab guide, found by its HTTP-boot lines, unchanged but for the interface. */
-async function readmeDnsmasqConfig(): Promise<string> {
-  const blocks = [...(await readFile(readme, "utf8")).matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  const block = blocks.find((b) => b.includes("dhcp-vendorclass=set:httpboot,HTTPClient"));
-  if (!block) throw new Error("README.md has no dnsmasq block with dhcp-vendorclass=set:httpboot,HTTPClient");
-  if (!/^interface=\S+/m.test(block)) throw new Error("the README's dnsmasq block names no interface=");
-  return block.replace(/^interface=\S+/m, "interface=br0");
-}
 
 /** One beacon call as the VM at `ip`: the namespace holds that address on `lo` just for this call. */
 async function sendAs(lab: Lab, ip: string, url: string, method: string, body?: string): Promise<number> {

@@ -25,6 +25,10 @@ export type VmOptions = {
   readonly network: VmNetwork;
   /** Prefix for the command, e.g. `ip netns exec NS` to run inside a network namespace. */
   readonly wrap?: readonly string[];
+  /** Guest memory; 256 MiB unless a workload needs more (a Linux workload unpacks its initramfs into RAM). */
+  readonly memoryMiB?: number;
+  /** The firmware variables to start from (copied); OVMF's empty template unless given. */
+  readonly varsFrom?: string;
 };
 
 export type Vm = {
@@ -49,7 +53,7 @@ export function qemuArgs(options: VmOptions, varsPath: string, serialPath: strin
   return [
     qemuBinary,
     // TCG: /dev/kvm may exist on a CI machine that is itself a VM, but nested KVM is not reliable.
-    ...["-machine", "q35,accel=tcg", "-cpu", "max", "-m", "256", "-smp", "1"],
+    ...["-machine", "q35,accel=tcg", "-cpu", "max", "-m", String(options.memoryMiB ?? 256), "-smp", "1"],
     ...["-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`],
     ...["-drive", `if=pflash,format=raw,unit=1,file=${varsPath}`],
     // PXE off: otherwise every boot waits over a minute for a TFTP server before trying HTTP.
@@ -74,7 +78,7 @@ export function cleanSerial(raw: string): string[] {
 export async function startVm(options: VmOptions): Promise<Vm> {
   const varsPath = join(options.dir, `${options.name}-vars.fd`);
   const serialPath = join(options.dir, `${options.name}-serial.log`);
-  await copyFile(ovmfVars, varsPath); // each VM writes its own Boot#### variables
+  await copyFile(options.varsFrom ?? ovmfVars, varsPath); // each VM writes its own Boot#### variables
   await Bun.write(serialPath, "");
   // The guest's console goes to the serial file; QEMU's own output is kept for a failure.
   const qemu = startProcess([...(options.wrap ?? []), ...qemuArgs(options, varsPath, serialPath)], { name: `${options.name} (QEMU)` });

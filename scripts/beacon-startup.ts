@@ -1,0 +1,63 @@
+#!/usr/bin/env bun
+// What `dispatch beacon` costs a workload to run: exec → exit of `dispatch beacon boot --url …`
+// against a loopback server that answers 200 at once, for the compiled binary, `bun src/main.ts`
+// and Deno, interleaved (one of each per round) so machine noise hits all alike. `dispatch
+// --version` is the floor: starting the runtime and loading the bundle, no request.
+//   bun scripts/beacon-startup.ts [--runs N]      (builds dist/dispatch first if it is missing)
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { buildVersion, compile } from "./build.ts";
+
+const root = join(import.meta.dir, "..");
+const binary = join(root, "dist/dispatch");
+const deno = join(root, "node_modules/@deno/linux-x64-glibc/deno");
+
+const runsFlag = Bun.argv.indexOf("--runs");
+const runs = runsFlag > 0 ? Number(Bun.argv[runsFlag + 1]) : 21;
+if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs needs a positive whole number");
+
+if (!existsSync(binary)) {
+  console.log("building dist/dispatch first");
+  await compile(binary, await buildVersion());
+}
+
+const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("booting\n") });
+const url = `http://127.0.0.1:${server.port}/dispatch`;
+const env = { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1" };
+const ways: { name: string; command: string[] }[] = [
+  { name: "bun src/main.ts beacon boot", command: [process.execPath, "src/main.ts", "beacon", "boot", "--url", url] },
+  { name: "dist/dispatch beacon boot", command: [binary, "beacon", "boot", "--url", url] },
+  { name: "dist/dispatch --version", command: [binary, "--version"] },
+];
+if (existsSync(deno)) ways.push({ name: "deno run -A src/main.ts beacon boot", command: [deno, "run", "-A", "src/main.ts", "beacon", "boot", "--url", url] });
+
+const times = new Map(ways.map((w) => [w.name, [] as number[]]));
+try {
+  // One untimed run each: the first fills the OS page cache and Deno's code cache.
+  for (let round = -1; round < runs; round++) {
+    for (const way of ways) {
+      const started = performance.now();
+      const child = Bun.spawn(way.command, { cwd: root, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+      const ms = performance.now() - started;
+      if (code !== 0) throw new Error(`${way.name} exited ${code}: ${stderr}`);
+      if (round >= 0) times.get(way.name)!.push(ms);
+    }
+  }
+} finally {
+  server.stop(true);
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => {
+  const s = sorted(xs);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const baseline = median(times.get(ways[0]!.name)!);
+console.log(`exec → exit, ${runs} runs each (median, min–max; ratio to ${ways[0]!.name})`);
+for (const { name } of ways) {
+  const xs = sorted(times.get(name)!);
+  const m = median(xs);
+  console.log(`  ${name.padEnd(38)} ${m.toFixed(0).padStart(5)} ms  (${xs[0]!.toFixed(0)}–${xs.at(-1)!.toFixed(0)})  ×${(m / baseline).toFixed(2)}`);
+}
