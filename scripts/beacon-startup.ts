@@ -5,25 +5,13 @@
 // --version` is the floor: starting the runtime and loading the bundle, no request.
 //   bun scripts/beacon-startup.ts [--runs N]      (builds dist/dispatch first if it is missing)
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { buildVersion, compile } from "./build.ts";
+import { binary, deno, ensureBinary, env, root, runsFromArgs } from "./startup-rig.ts";
 
-const root = join(import.meta.dir, "..");
-const binary = join(root, "dist/dispatch");
-const deno = join(root, "node_modules/@deno/linux-x64-glibc/deno");
-
-const runsFlag = Bun.argv.indexOf("--runs");
-const runs = runsFlag > 0 ? Number(Bun.argv[runsFlag + 1]) : 21;
-if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs needs a positive whole number");
-
-if (!existsSync(binary)) {
-  console.log("building dist/dispatch first");
-  await compile(binary, await buildVersion());
-}
+const runs = runsFromArgs(21);
+await ensureBinary();
 
 const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("booting\n") });
 const url = `http://127.0.0.1:${server.port}/dispatch`;
-const env = { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1" };
 const ways: { name: string; command: string[] }[] = [
   { name: "bun src/main.ts beacon boot", command: [process.execPath, "src/main.ts", "beacon", "boot", "--url", url] },
   { name: "dist/dispatch beacon boot", command: [binary, "beacon", "boot", "--url", url] },

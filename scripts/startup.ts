@@ -3,27 +3,15 @@
 // binary, `bun src/main.ts` and `deno run -A src/main.ts`. Runs are interleaved (one of each per
 // round) so machine noise hits all three alike; the baseline is `bun src/main.ts` of this run.
 //   bun scripts/startup.ts [--runs N]      (builds dist/dispatch first if it is missing)
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { startFakeGitHub } from "../test/fake-github/index.ts";
 import { type Launch, fakeGitHubFlags, startDispatchProcess } from "../test/support/dispatch-process.ts";
 import { efi } from "../test/support/workloads.ts";
-import { buildVersion, compile } from "./build.ts";
+import { existsSync } from "node:fs";
+import { binary, deno, ensureBinary, env, root, runsFromArgs } from "./startup-rig.ts";
 
-const root = join(import.meta.dir, "..");
-const binary = join(root, "dist/dispatch");
-const deno = join(root, "node_modules/@deno/linux-x64-glibc/deno");
+const runs = runsFromArgs(15);
+await ensureBinary();
 
-const runsFlag = Bun.argv.indexOf("--runs");
-const runs = runsFlag > 0 ? Number(Bun.argv[runsFlag + 1]) : 15;
-if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs needs a positive whole number");
-
-if (!existsSync(binary)) {
-  console.log("building dist/dispatch first");
-  await compile(binary, await buildVersion());
-}
-
-const env = { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", DENO_NO_UPDATE_CHECK: "1" };
 const ways: { name: string; launch: Launch }[] = [
   { name: "bun src/main.ts", launch: { command: [process.execPath, "src/main.ts"], cwd: root, env } },
   { name: "dist/dispatch", launch: { command: [binary], cwd: root, env } },

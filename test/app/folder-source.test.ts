@@ -24,6 +24,14 @@ function folder(files: Record<string, Uint8Array | string>): string {
   return dir;
 }
 
+/** A folder run whose state and report folders outlast each dispatch, for several starts in a row. */
+function keptBetweenRuns(dir: string): Partial<DispatchConfig> {
+  const state = mkdtempSync(join(tmpdir(), "dispatch-state-"));
+  const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
+  cleanup.push(() => rmSync(state, { recursive: true, force: true }), () => rmSync(reports, { recursive: true, force: true }));
+  return { dir, reportsDir: reports, stateDir: state };
+}
+
 async function start(dir: string, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {
   const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
   cleanup.push(() => rmSync(reports, { recursive: true, force: true }));
@@ -176,11 +184,7 @@ describe("serving from disk", () => {
 describe("the journal knows a folder run by its files", () => {
   test("the same folder resumes; a rebuilt file is refused with what changed and what to do", async () => {
     const dir = folder({ "1.efi": pattern(5000, 1), "2.efi": pattern(6000, 2) });
-    const state = mkdtempSync(join(tmpdir(), "dispatch-state-"));
-    cleanup.push(() => rmSync(state, { recursive: true, force: true }));
-    const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
-    cleanup.push(() => rmSync(reports, { recursive: true, force: true }));
-    const config = { dir, reportsDir: reports, stateDir: state };
+    const config = keptBetweenRuns(dir);
 
     const first = await startTestDispatch(undefined, config);
     expect((await http(first.url, { from: "127.0.0.2" })).status).toBe(200);
@@ -207,11 +211,7 @@ describe("the journal knows a folder run by its files", () => {
 describe("the workload author's loop: build, run, rebuild, run again", () => {
   test("a run that is over runs again on the next start, the new builds included; no --fresh needed", async () => {
     const dir = folder({ "1.efi": pattern(5000, 1) });
-    const state = mkdtempSync(join(tmpdir(), "dispatch-state-"));
-    cleanup.push(() => rmSync(state, { recursive: true, force: true }));
-    const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
-    cleanup.push(() => rmSync(reports, { recursive: true, force: true }));
-    const config = { dir, reportsDir: reports, stateDir: state };
+    const config = keptBetweenRuns(dir);
 
     const first = await startTestDispatch(undefined, config);
     expect((await http(first.url, { from: "127.0.0.2" })).status).toBe(200);
