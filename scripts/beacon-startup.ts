@@ -5,7 +5,7 @@
 // --version` is the floor: starting the runtime and loading the bundle, no request.
 //   bun scripts/beacon-startup.ts [--runs N]      (builds dist/dispatch first if it is missing)
 import { existsSync } from "node:fs";
-import { binary, deno, ensureBinary, env, root, runsFromArgs } from "./startup-rig.ts";
+import { binary, deno, ensureBinary, env, printTimes, root, runsFromArgs } from "./startup-rig.ts";
 
 const runs = runsFromArgs(21);
 await ensureBinary();
@@ -36,16 +36,4 @@ try {
   server.stop(true);
 }
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const baseline = median(times.get(ways[0]!.name)!);
-console.log(`exec → exit, ${runs} runs each (median, min–max; ratio to ${ways[0]!.name})`);
-for (const { name } of ways) {
-  const xs = sorted(times.get(name)!);
-  const m = median(xs);
-  console.log(`  ${name.padEnd(38)} ${m.toFixed(0).padStart(5)} ms  (${xs[0]!.toFixed(0)}–${xs.at(-1)!.toFixed(0)})  ×${(m / baseline).toFixed(2)}`);
-}
+printTimes("exec → exit", ways.map((w) => w.name), times);

@@ -24,3 +24,21 @@ export async function ensureBinary(): Promise<void> {
   console.log("building dist/dispatch first");
   await compile(binary, await buildVersion());
 }
+
+/** Prints each way's median, min–max and ratio to the first way's median, in milliseconds. */
+export function printTimes(heading: string, names: readonly string[], times: ReadonlyMap<string, readonly number[]>): void {
+  const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+  const median = (xs: readonly number[]) => {
+    const s = sorted(xs);
+    const mid = s.length >> 1;
+    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  const baseline = median(times.get(names[0]!)!);
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  console.log(`${heading}, ${times.get(names[0]!)!.length} runs each (median, min–max; ratio to ${names[0]})`);
+  for (const name of names) {
+    const xs = sorted(times.get(name)!);
+    const m = median(xs);
+    console.log(`  ${name.padEnd(width)} ${m.toFixed(0).padStart(5)} ms  (${xs[0]!.toFixed(0)}–${xs.at(-1)!.toFixed(0)})  ×${(m / baseline).toFixed(2)}`);
+  }
+}

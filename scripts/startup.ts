@@ -7,7 +7,7 @@ import { startFakeGitHub } from "../test/fake-github/index.ts";
 import { type Launch, fakeGitHubFlags, startDispatchProcess } from "../test/support/dispatch-process.ts";
 import { efi } from "../test/support/workloads.ts";
 import { existsSync } from "node:fs";
-import { binary, deno, ensureBinary, env, root, runsFromArgs } from "./startup-rig.ts";
+import { binary, deno, ensureBinary, env, printTimes, root, runsFromArgs } from "./startup-rig.ts";
 
 const runs = runsFromArgs(15);
 await ensureBinary();
@@ -35,16 +35,4 @@ try {
   await gh.stop();
 }
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const baseline = median(times.get(ways[0]!.name)!);
-console.log(`exec → "listening on" line, ${runs} runs each (median, min–max; ratio to ${ways[0]!.name})`);
-for (const { name } of ways) {
-  const xs = sorted(times.get(name)!);
-  const m = median(xs);
-  console.log(`  ${name.padEnd(24)} ${m.toFixed(0).padStart(5)} ms  (${xs[0]!.toFixed(0)}–${xs.at(-1)!.toFixed(0)})  ×${(m / baseline).toFixed(2)}`);
-}
+printTimes(`exec → "listening on" line`, ways.map((w) => w.name), times);
