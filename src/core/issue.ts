@@ -90,7 +90,13 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
 
 function lateNote(late: Late): string {
   const issue = late.failureIssue ? ` (filed as #${late.failureIssue.number})` : "";
-  return `This report came after the run timeout: the job was marked failed at ${time(late.failedAt)} (${late.reason})${issue}; the run went on longer than \`--run-timeout\`.`;
+  const why = late.runTimeout ? "the run went on longer than `--run-timeout`" : "a report is proof the workload ran, so it is the result";
+  return `This report came ${lateWhen(late)}: the job was marked failed at ${time(late.failedAt)} (${late.reason})${issue}; ${why}.`;
+}
+
+/** When a late report came, in a few words for its issue, its log line and beacon's answer. */
+export function lateWhen(late: Late): string {
+  return late.runTimeout ? "after the run timeout" : "after dispatch had failed its job";
 }
 
 /** The issue that makes a failed job as visible as a failed test (`--file-failures`). */

@@ -1,9 +1,9 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent, IssueKind } from "./events.ts";
-import type { DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
+import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
 import type { Outcome } from "./outcome.ts";
-import { type Report, sameReport } from "./report.ts";
-import { canBoot, canReport, downloaded, heldBy, lastReportBy, lastRunBy } from "./selectors.ts";
+import type { Report } from "./report.ts";
+import { downloaded, heldBy, knownReport, lastRunBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
 /** The state after an event, and what was decided about it for the edge that sent it. */
@@ -42,30 +42,36 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
       return noted(
         updateJob(state, event.name, (job) => {
           if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
-          if (event.gone && event.error !== undefined) return enter(job, { state: "failed", ip: event.ip, reason: event.error }, event.at);
+          if (event.gone && event.error !== undefined) return endAttempt(enter(job, { state: "failed", ip: event.ip, reason: event.error }, event.at), event.ip, event.at, event.error);
           const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
-          const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+          let next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+          if (downloaded(next) && !downloaded(job)) next = touchAttempt(next, event.ip, { downloadedAt: event.at });
           // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
           // boot this, so the job goes back to the queue for whichever server asks next. A job
           // the server already has whole is kept: the failure came after it needed anything.
-          if (event.error !== undefined && event.upstream && !downloaded(next)) return enter(job, { state: "unassigned" }, event.at);
+          if (event.error !== undefined && event.upstream && !downloaded(next)) return endAttempt(enter(job, { state: "unassigned" }, event.at), event.ip, event.at, `its source could not deliver it (${event.error})`);
           return next;
         }),
       );
 
-    case "booted": {
-      const job = heldBy(state, event.ip);
-      if (!job || !canBoot(job)) return { state, outcome: { kind: "not-mine" } };
-      // A repeated `beacon boot` only counts as activity.
-      const next = job.phase.state === "booting" ? { ...job, seen: event.at } : enter(job, { state: "booting", ip: event.ip }, event.at);
-      return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
-    }
+    case "booted":
+      return booted(state, event.ip, event.at);
 
     case "reported":
       return reported(state, event.ip, event.report, event.at);
 
     case "issue-filed":
       return noted(updateJob(state, event.name, (job) => issueFiled(job, event.issue, event.for, event.at)));
+
+    case "extra-filed":
+      return noted(
+        updateJob(state, event.name, (job) => {
+          const phase = job.phase;
+          if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
+          const extras = phase.extras.map((extra, i) => (i === event.index ? { ...extra, filed: event.issue } : extra));
+          return { ...job, phase: { ...phase, extras } };
+        }),
+      );
 
     case "filing-failed":
       return noted(
@@ -90,28 +96,75 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
 }
 
 /**
- * A report belongs to the job its server was last running while that job has no report yet:
- * booting, or failed by the run timeout (a burn-in that ran longer than guessed is still a
- * result). The same report sent again (beacon got no answer the first time) is recognised and
- * taken again, changing nothing.
+ * `beacon boot` belongs to the job the server last ran (see `lastRunBy`). It is taken while that
+ * job is downloading or booting there, and also after dispatch gave up on it (freed or failed by a
+ * timeout, or failed because the server asked the boot URL again): the workload is running, so the
+ * job is booting again there, and a job the server was handed since goes back to the queue.
+ */
+function booted(state: DispatchState, ip: string, at: Time): Step {
+  const job = lastRunBy(state, ip);
+  const refuse = (reason: string): Step => ({ state, outcome: { kind: "not-mine", reason } });
+  if (!job) return refuse(`${ip} was never handed a workload by this dispatch`);
+  const phase = job.phase;
+  const name = job.workload.name;
+  switch (phase.state) {
+    case "reported":
+    case "finished":
+      return refuse(`${name}, the last workload ${ip} ran, has already reported`);
+    case "assigned":
+    case "downloading":
+    case "booting":
+      if (phase.ip !== ip) return refuse(`${name} went to ${phase.ip} after ${ip} went quiet`);
+      if (phase.state === "assigned") return refuse(`${ip} asked for ${name} but has not downloaded it`);
+      break;
+    case "unassigned":
+    case "failed":
+      break;
+    default:
+      return phase satisfies never;
+  }
+  // A repeated `beacon boot` only counts as activity.
+  if (phase.state === "booting") {
+    const next = { ...job, seen: at };
+    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
+  }
+  let next = state;
+  const other = heldBy(next, ip);
+  if (other && other !== job) next = replaceJob(next, endAttempt(enter(other, { state: "unassigned" }, at), ip, at, `${ip} went on running ${name}`));
+  const revived = touchAttempt(enter(job, { state: "booting", ip }, at), ip, { bootedAt: at }, true);
+  return { state: replaceJob(next, revived), outcome: { kind: "booted", job: revived } };
+}
+
+/**
+ * A report is proof its workload ran: it belongs to the job the server last ran (see `lastRunBy`),
+ * whatever dispatch had concluded about that job meanwhile (a late report after a timeout, a
+ * report without `beacon boot`, a report after the server asked the boot URL again). The same
+ * report sent again (beacon got no answer the first time) is recognised and changes nothing; a
+ * second, different one is kept as an extra, filed as a comment on the job's issue.
  */
 function reported(state: DispatchState, ip: string, report: Report, at: Time): Step {
   const job = lastRunBy(state, ip);
-  if (job && canReport(job)) {
-    const phase = job.phase;
-    const late: Late | undefined =
-      phase.state === "failed"
-        ? { failedAt: job.entered.failed ?? at, reason: phase.reason, ...(phase.issue && { failureIssue: phase.issue }) }
-        : undefined;
-    const next = enter(job, { state: "reported", ip, report, ...(late && { late }) }, at);
-    return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
+  if (!job) return { state, outcome: { kind: "not-mine", reason: `${ip} was never handed a workload by this dispatch` } };
+  const phase = job.phase;
+  if (phase.state === "reported" || phase.state === "finished") {
+    if (knownReport(job, report)) return { state, outcome: { kind: "report-accepted", job, repeat: true } };
+    const next: Job = { ...job, phase: { ...phase, extras: [...(phase.extras ?? []), { at, report }] } };
+    return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false, extra: true } };
   }
-  const last = lastReportBy(state, ip);
-  const lastPhase = last?.phase;
-  if (last && (lastPhase?.state === "reported" || lastPhase?.state === "finished") && sameReport(lastPhase.report, report)) {
-    return { state, outcome: { kind: "report-accepted", job: last, repeat: true } };
-  }
-  return { state, outcome: { kind: "not-mine" } };
+  const late: Late | undefined =
+    phase.state === "failed"
+      ? {
+          failedAt: job.entered.failed ?? at,
+          reason: phase.reason,
+          ...(phase.runTimeout && { runTimeout: true as const }),
+          ...(phase.issue && { failureIssue: phase.issue }),
+        }
+      : undefined;
+  // A job another server took after this one went quiet ends there: its workload already ran.
+  const holder = "ip" in phase && phase.ip !== undefined && phase.ip !== ip && phase.state !== "failed" ? phase.ip : undefined;
+  const ended = holder ? endAttempt(job, holder, at, `${ip} reported it`) : job;
+  const next = touchAttempt(enter(ended, { state: "reported", ip, report, ...(late && { late }) }, at), ip, {}, true);
+  return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
 }
 
 /** What an issue GitHub took does to its job. */
@@ -120,7 +173,11 @@ function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at
   if (phase.state === "reported") {
     // The failure's issue, filed just before a late report came: the report's issue names it.
     if (kind === "failure") return phase.late && !phase.late.failureIssue ? { ...job, phase: { ...phase, late: { ...phase.late, failureIssue: issue } } } : job;
-    return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue, ...(phase.late && { late: phase.late }) }, at);
+    return enter(
+      job,
+      { state: "finished", ip: phase.ip, report: phase.report, issue, ...(phase.late && { late: phase.late }), ...(phase.extras && { extras: phase.extras }) },
+      at,
+    );
   }
   // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
   if (phase.state === "failed" && !phase.issue && kind !== "report") {
@@ -149,13 +206,14 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
       phase.state === "booting"
         ? "booted but never reported: the server asked for a new workload"
         : "downloaded but never sent `beacon boot`: the server asked for a new workload";
-    state = replaceJob(state, enter(held, { state: "failed", ip, reason }, at));
+    state = replaceJob(state, endAttempt(enter(held, { state: "failed", ip, reason }, at), ip, at, reason));
   }
 
   const next = state.jobs.find((job) => job.phase.state === "unassigned");
   if (!next) return state; // nothing left: the edge hands out poweroff.efi
   const phase: Phase = download ? { state: "downloading", ip, bytes: 0, received: [] } : { state: "assigned", ip };
-  return replaceJob(state, enter(next, phase, at));
+  const n = state.attemptCount + 1;
+  return { ...replaceJob(state, { ...enter(next, phase, at), attempts: [...next.attempts, { n, ip, at }] }), attemptCount: n };
 }
 
 /** Frees jobs whose server went quiet mid-download, fails those that never got further. */
@@ -167,11 +225,13 @@ function expire(state: DispatchState, now: Time): DispatchState {
     const phase = job.phase;
     let next: Job = job;
     if ((phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) && quiet >= downloadMs) {
-      next = enter(job, { state: "unassigned" }, now);
+      next = endAttempt(enter(job, { state: "unassigned" }, now), phase.ip, now, `quiet for ${formatDuration(downloadMs)} mid-download`);
     } else if (phase.state === "downloading" && quiet >= downloadMs) {
-      next = enter(job, { state: "failed", ip: phase.ip, reason: `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}` }, now);
+      const reason = `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}`;
+      next = endAttempt(enter(job, { state: "failed", ip: phase.ip, reason }, now), phase.ip, now, reason);
     } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
-      next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}`, runTimeout: true }, now);
+      const reason = `booted but no report within ${formatDuration(runMs)}`;
+      next = endAttempt(enter(job, { state: "failed", ip: phase.ip, reason, runTimeout: true }, now), phase.ip, now, reason);
     }
     if (next !== job) changed = true;
     return next;
@@ -188,7 +248,9 @@ function expire(state: DispatchState, now: Time): DispatchState {
 function restarted(state: DispatchState, at: Time, timeouts: Timeouts): DispatchState {
   const jobs = state.jobs.map((job): Job => {
     const phase = job.phase;
-    if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) return enter(job, { state: "unassigned" }, at);
+    if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) {
+      return endAttempt(enter(job, { state: "unassigned" }, at), phase.ip, at, "its download was cut when dispatch stopped");
+    }
     if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
     // A refusal was the old process's answer: this one may have another token or GitHub new settings.
     if ((phase.state === "reported" || phase.state === "failed") && phase.refused) {
@@ -198,6 +260,23 @@ function restarted(state: DispatchState, at: Time, timeouts: Timeouts): Dispatch
     return job;
   });
   return { ...state, jobs, timeouts };
+}
+
+/**
+ * Changes the server's latest attempt at the job. `resume`: the attempt goes on after all (its
+ * workload booted or reported after dispatch had ended it), so its end is cleared.
+ */
+function touchAttempt(job: Job, ip: string, change: Partial<Attempt>, resume = false): Job {
+  const i = job.attempts.findLastIndex((a) => a.ip === ip);
+  if (i < 0) return job;
+  const { endedAt: _, reason: __, ...open } = job.attempts[i]!;
+  const next = { ...(resume ? open : job.attempts[i]!), ...change };
+  return { ...job, attempts: job.attempts.map((a, k) => (k === i ? next : a)) };
+}
+
+/** The server's attempt at the job ended without a report of its own. */
+function endAttempt(job: Job, ip: string, at: Time, reason: string): Job {
+  return touchAttempt(job, ip, { endedAt: at, reason });
 }
 
 function enter(job: Job, phase: Phase, at: Time): Job {

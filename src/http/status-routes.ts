@@ -102,6 +102,7 @@ async function watch(stream: SSEStream, signal: AbortSignal, feed: StatusFeed, d
         now: new Date(deps.status.now()).toISOString(),
         jobs: deps.status.jobViews(names),
         counts: countByState(deps.status.store.state),
+        refused: deps.status.refused(),
       };
       await stream.writeSSE({ event: "jobs", id: String(version), data: JSON.stringify(update) });
       sentAt = Date.now();

@@ -9,6 +9,8 @@ export type CounterValues = {
   readonly issuesFiled: number;
   /** Attempts to file an issue that failed (each is retried). */
   readonly filingFailures: number;
+  /** `beacon boot` and `beacon report` calls answered 417, by kind. */
+  readonly refused: { readonly boot: number; readonly report: number };
 };
 
 export type Counters = { values(): CounterValues; stop(): void };
@@ -24,6 +26,7 @@ export function countEvents(store: Store): Counters {
   let reportsReceived = 0;
   let issuesFiled = 0;
   let filingFailures = 0;
+  const refused = { boot: 0, report: 0 };
   const unsubscribe = store.subscribe(({ event, before, after, outcome }) => {
     switch (event.type) {
       case "boot-requested":
@@ -39,14 +42,18 @@ export function countEvents(store: Store): Counters {
         break;
       case "reported":
         if (outcome.kind === "report-accepted" && !outcome.repeat) reportsReceived++;
+        if (outcome.kind === "not-mine") refused.report++;
         break;
       case "issue-filed":
+      case "extra-filed":
         if (before !== after) issuesFiled++;
         break;
       case "filing-failed":
         filingFailures++;
         break;
       case "booted":
+        if (outcome.kind === "not-mine") refused.boot++;
+        break;
       case "tick":
       case "restarted":
         break;
@@ -55,7 +62,7 @@ export function countEvents(store: Store): Counters {
     }
   });
   return {
-    values: () => ({ servedBytes, downloadsInFlight: Math.max(0, started - ended), reportsReceived, issuesFiled, filingFailures }),
+    values: () => ({ servedBytes, downloadsInFlight: Math.max(0, started - ended), reportsReceived, issuesFiled, filingFailures, refused: { ...refused } }),
     stop: unsubscribe,
   };
 }

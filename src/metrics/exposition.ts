@@ -33,6 +33,15 @@ export function metricsText(m: MetricsSnapshot): string {
       type: "counter",
       samples: [["", m.counters.filingFailures]],
     },
+    {
+      name: "dispatch_beacon_refused_total",
+      help: "`beacon boot` and `beacon report` calls answered 417 (not this dispatch's job), by call.",
+      type: "counter",
+      samples: [
+        ['{call="boot"}', m.counters.refused.boot],
+        ['{call="report"}', m.counters.refused.report],
+      ],
+    },
     { name: "dispatch_status_watchers", help: "Open /api/events streams.", type: "gauge", samples: [["", m.watchers]] },
   ];
   return families

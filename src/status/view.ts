@@ -1,6 +1,7 @@
 import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
 import { formatBytes } from "./bytes.ts";
+import type { RefusalView } from "./refusals.ts";
 import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
@@ -53,6 +54,8 @@ export type StatusView = {
   /** ISO time the view was taken, so a page can show ages by the server's clock. */
   now?: string;
   run?: RunInfo;
+  /** The last beacon calls answered 417 and why, newest last. */
+  refused?: readonly RefusalView[];
 };
 
 /** What the view adds to the state: measurements made at the edge, never kept in the core. */
@@ -60,6 +63,7 @@ export type ViewExtras = {
   readonly now?: number;
   readonly rate?: (name: string, now: number) => number | undefined;
   readonly run?: RunInfo;
+  readonly refused?: readonly RefusalView[];
 };
 
 const iso = (at: number) => new Date(at).toISOString();
@@ -102,5 +106,6 @@ export function statusView(state: DispatchState, extras: ViewExtras = {}): Statu
     emoji: stateEmoji,
     ...(extras.now !== undefined && { now: iso(extras.now) }),
     ...(extras.run && { run: extras.run }),
+    ...(extras.refused && { refused: extras.refused }),
   };
 }
