@@ -42,11 +42,31 @@ describe("a report is answered once it is in the journal, then filed", () => {
     await until(() => gh.issues.length === 1, "the issue");
     await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished");
     expect((await report(d.url, "127.0.0.2", { title: "passed" })).status).toBe(200);
-    expect((await report(d.url, "127.0.0.2", { title: "another" })).status).toBe(417);
     // The filer acts on the store's change, and writes go 5 ms apart here: a second issue
     // would be filed within a few ms. 300 ms is the window this watches.
-    await holds(() => gh.issues.length === 1, "one issue", 300);
+    await holds(() => gh.issues.length === 1 && gh.comments.length === 0, "one issue, no comment", 300);
     expect(gh.issues).toHaveLength(1);
+  });
+
+  test("a second, different report is kept: a comment on the job's issue, once, and the run settles after it", async () => {
+    const { d, gh } = await setup();
+    await bootOnce(d.url, "127.0.0.2");
+    expect((await report(d.url, "127.0.0.2", { title: "passed" })).status).toBe(200);
+    const second = await report(d.url, "127.0.0.2", { title: "rerun: failed", body: "DIMM 3 errors", labels: ["fail"] });
+    expect(second.status).toBe(200);
+    expect(text(second)).toContain("second report");
+    await until(() => gh.comments.length === 1, "the comment");
+    expect(gh.issues).toHaveLength(1);
+    const comment = gh.comments[0]!;
+    expect(comment.issue).toBe(gh.issues[0]!.number);
+    expect(comment.body).toContain("**Another report from 127.0.0.2**");
+    expect(comment.body).toContain("rerun: failed");
+    expect(comment.body).toContain("DIMM 3 errors");
+    expect(comment.body).toContain("labels `fail`");
+    await until(() => d.lines.some((l) => l.includes("w0.efi: second report added: ")), "the log line");
+    // Sent again (its answer lost): recognised, nothing more added.
+    expect((await report(d.url, "127.0.0.2", { title: "rerun: failed", body: "DIMM 3 errors", labels: ["fail"] })).status).toBe(200);
+    await holds(() => gh.comments.length === 1, "one comment", 300);
   });
 });
 

@@ -7,6 +7,7 @@ import { journalFile } from "../../src/journal/open.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
+import { holds } from "../support/until.ts";
 import { efi, pattern } from "../support/workloads.ts";
 
 // --reports: each report a Markdown file with front matter, written durably and exactly once.
@@ -151,5 +152,28 @@ describe("reports as files", () => {
     await expect(startTestDispatch(undefined, { dir: workloads(["a.efi"]), reportsDir: join(file, "reports") })).rejects.toThrow(
       `--reports ${join(file, "reports")}: cannot create that folder`,
     );
+  });
+});
+
+describe("a second, different report", () => {
+  test("is added to the job's report file as a section, once, and the first report's file keeps its front matter", async () => {
+    const reports = tempDir("dispatch-reports-");
+    const d = await start(undefined, { dir: workloads(["a.efi"]), reportsDir: reports });
+    await runAndReport(d, "127.0.0.2", { title: "first", body: "all good" });
+    await until(() => markdown(reports).length === 1, "the report file");
+    const second = await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "second", body: "DIMM 3 errors" }) });
+    expect(second.status).toBe(200);
+    const file = join(reports, markdown(reports)[0]!);
+    await until(() => readFileSync(file, "utf8").includes("DIMM 3 errors"), "the section");
+    const { front, body } = parse(file);
+    expect(front.title).toBe("first");
+    expect(body).toStartWith("all good\n");
+    expect(body).toContain("## Another report from 127.0.0.2 at ");
+    expect(body).toContain('title: "second"');
+    // Sent again: recognised, not added twice.
+    expect((await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "second", body: "DIMM 3 errors" }) })).status).toBe(200);
+    // The filer acts on the store's change within a few ms: 300 ms is the window this watches.
+    await holds(() => readFileSync(file, "utf8").split("DIMM 3 errors").length === 2, "one section", 300);
+    expect(markdown(reports)).toHaveLength(1);
   });
 });

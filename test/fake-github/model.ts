@@ -55,6 +55,9 @@ export type IssueRecord = {
   createdAt: string;
 };
 
+/** A comment on an issue (dispatch adds a server's second report to its job's issue). */
+export type CommentRecord = { id: number; issue: number; body: string; createdAt: string };
+
 export type State = {
   owner: string;
   repo: string;
@@ -79,6 +82,8 @@ export type State = {
   milestones: MilestoneRecord[];
   labels: Map<string, LabelRecord>;
   issueRecords: IssueRecord[];
+  /** Public, live: handed out through FakeGitHub as `comments`. */
+  comments: CommentRecord[];
   /** Lower-cased logins, or null for "anyone". */
   assignable: Set<string> | null;
   /** Public, live arrays handed out through FakeGitHub. */
@@ -175,6 +180,7 @@ export function createState(options: FakeGitHubOptions): State {
     milestones,
     labels: new Map(),
     issueRecords: [],
+    comments: [],
     assignable: options.assignable ? new Set(options.assignable.map((l) => l.toLowerCase())) : null,
     issues: [],
     requests: [],

@@ -1,5 +1,7 @@
 // Public types of the fake GitHub. Everything here is re-exported from ./index.ts.
 
+
+import type { CommentRecord } from "./model.ts";
 export type FakeAsset = { name: string; contentType: string; data: Uint8Array };
 
 export type FakeRelease = {
@@ -118,6 +120,8 @@ export type FakeGitHub = {
   token: string;
   /** Issues created so far (live array). */
   readonly issues: CreatedIssue[];
+  /** Comments made on issues, oldest first. */
+  readonly comments: readonly CommentRecord[];
   /** Every request to either host, in arrival order (live array). */
   readonly requests: RecordedRequest[];
   /** Mutable fault knobs. */

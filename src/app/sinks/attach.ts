@@ -73,6 +73,7 @@ export function attachSinks(deps: SinkDeps): Sinks {
     ...(deps.refusedDelayMs && { refusedDelayMs: deps.refusedDelayMs }),
     classify: deps.sink.classify,
     file: deps.sink.file,
+    addExtra: deps.sink.addExtra,
   });
   detach.push(filer.stop);
 

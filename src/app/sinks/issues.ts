@@ -1,9 +1,10 @@
 import type { Octokit } from "octokit";
-import { type RunContext, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
+import { type RunContext, extraComment, extraMarker, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
 import { createFilingOctokit, createOctokit } from "../../github/client.ts";
 import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
+import { addMarkedComment } from "../../github/comments.ts";
 import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
 import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
@@ -28,6 +29,13 @@ export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps):
       if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
     },
     file: fileJob({ octokit, owner, repo, context }),
+    async addExtra(job, index, { lookFirst }) {
+      const phase = job.phase;
+      const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
+      if (phase.state !== "finished" || !extra || phase.issue.number === undefined) throw new Error(`${job.workload.name} has no issue to add a report to`);
+      const body = extraComment(job, extra, context);
+      return addMarkedComment(octokit, { owner, repo, issue: phase.issue.number }, body, extraMarker(job, context, extra), lookFirst);
+    },
     classify: classifyFilingError,
   };
 }
