@@ -199,6 +199,6 @@ describe("against dispatch", () => {
     const beacon = startBeacon(["boot", "--url", d.url, "--retry-for", "1s"]);
     const run = await beacon.done;
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("417 127.0.0.1 has no downloaded workload here, not this machine's job");
+    expect(run.stderr).toContain("417 not this dispatch's job: 127.0.0.1 was never handed a workload by this dispatch, not this machine's job");
   });
 });
