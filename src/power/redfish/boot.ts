@@ -7,7 +7,8 @@ export type BootSettings = {
   readonly target?: string;
   readonly enabled?: string;
   readonly mode?: string;
-  readonly uri?: string;
+  /** null: the BMC has the property, empty. */
+  readonly uri?: string | null;
 };
 
 export type BootInfo = BootSettings & {
@@ -43,7 +44,7 @@ export function readBoot(system: unknown): BootInfo {
     target: text(boot.BootSourceOverrideTarget),
     enabled: text(boot.BootSourceOverrideEnabled),
     mode: text(boot.BootSourceOverrideMode),
-    uri: text(boot.HttpBootUri),
+    uri: boot.HttpBootUri === null ? null : text(boot.HttpBootUri),
     targets: strings(boot["BootSourceOverrideTarget@Redfish.AllowableValues"]),
     enabledValues: strings(boot["BootSourceOverrideEnabled@Redfish.AllowableValues"]),
     hasUri: "HttpBootUri" in boot,
@@ -105,8 +106,8 @@ export function bootPatch(plan: BootPlan, boot: BootInfo, url: string): Record<s
 }
 
 /** The Boot PATCH that puts back what was there before (only what was there). */
-export function restorePatch(before: BootSettings, plan: BootPlan): Record<string, string> {
-  const patch: Record<string, string> = {};
+export function restorePatch(before: BootSettings, plan: BootPlan): Record<string, string | null> {
+  const patch: Record<string, string | null> = {};
   if (before.target !== undefined) patch.BootSourceOverrideTarget = before.target;
   if (before.enabled !== undefined) patch.BootSourceOverrideEnabled = before.enabled;
   if (before.mode !== undefined) patch.BootSourceOverrideMode = before.mode;

@@ -40,7 +40,8 @@ export async function patchResource(
 ): Promise<Answer> {
   const what = `PATCH ${path}`;
   const refetch = async () => etagOf(await client.request("GET", path));
-  let ifMatch = known.etag;
+  // The ETag of the last GET; after a change of ours it is stale, so GET it again first.
+  let ifMatch = known.etag ?? (await refetch());
   const tried = new Set<string>();
   for (let attempt = 0; attempt < 5; attempt++) {
     tried.add(ifMatch ?? "(none)");
@@ -75,7 +76,7 @@ export async function patchResource(
       }
       throw statusError(`${what} (If-Match ${[...tried].join(", ")})`, 412, answer.body);
     }
-    known.etag = undefined; // changed: the next PATCH GETs first
+    known.etag = undefined; // changed: the next PATCH GETs the new ETag first
     return settle(client, what, answer, limits);
   }
   throw new PowerError(`${what}: the BMC keeps asking for a precondition (428) whatever If-Match is sent`, "refused");
