@@ -37,7 +37,9 @@ export function transportError(what: string, error: unknown, timeoutMs: number):
     return { error: new PowerError(`${what}: no answer within ${timeoutMs / 1000} s`, "timeout"), retryable: true };
   }
   const code = String((error as { code?: unknown })?.code ?? "");
-  const text = `${code} ${String((error as { message?: unknown })?.message ?? error)}`;
+  // Deno puts the reason (e.g. "invalid peer certificate: UnknownIssuer") in the cause.
+  const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
+  const text = `${code} ${String((error as { message?: unknown })?.message ?? error)} ${String(cause ?? "")}`;
   if (/CERT|certificate|self.signed|UNABLE_TO_VERIFY|UnknownIssuer|CaUsedAsEndEntity|TLS|SSL/i.test(text)) {
     const reason = code || "not trusted";
     return {
