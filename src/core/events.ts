@@ -1,4 +1,5 @@
 import type { FiledIssue, Time, Timeouts } from "./job.ts";
+import type { PowerState } from "./lab.ts";
 import type { Report } from "./report.ts";
 
 /** A job's report issue, or (`--file-failures`) the issue about its failure. */
@@ -49,6 +50,18 @@ export type DispatchEvent =
    * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).
    */
   | { readonly type: "restarted"; readonly at: Time; readonly timeouts: Timeouts }
+  /** The power edge carried out a lab server's decision (`id`): what its BMC answered. */
+  | {
+      readonly type: "power-done";
+      readonly at: Time;
+      readonly server: string;
+      readonly id: number;
+      readonly ok: boolean;
+      readonly error?: string;
+      readonly power?: PowerState;
+    }
+  /** A lab server's BMC, asked between decisions, says its power changed. */
+  | { readonly type: "power-observed"; readonly at: Time; readonly server: string; readonly power: PowerState }
   /** The clock moved; timeouts are judged against it. */
   | { readonly type: "tick"; readonly at: Time };
 

@@ -1,3 +1,4 @@
+import type { LabState } from "./lab.ts";
 import type { Report } from "./report.ts";
 import type { Span } from "./spans.ts";
 import type { Workload } from "./workload.ts";
@@ -133,8 +134,15 @@ export type DispatchState = {
   readonly timeouts: Timeouts;
   /** Attempts handed out so far (numbers the next one). */
   readonly attemptCount: number;
+  /** The servers dispatch powers (`--lab`); absent without a lab file. */
+  readonly lab?: LabState;
 };
 
-export function initialState(workloads: readonly Workload[], timeouts: Timeouts): DispatchState {
-  return { jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {}, attempts: [] })), timeouts, attemptCount: 0 };
+export function initialState(workloads: readonly Workload[], timeouts: Timeouts, lab?: LabState): DispatchState {
+  return {
+    jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {}, attempts: [] })),
+    timeouts,
+    attemptCount: 0,
+    ...(lab && { lab }),
+  };
 }

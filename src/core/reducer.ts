@@ -3,7 +3,8 @@ import type { DispatchEvent, IssueKind } from "./events.ts";
 import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Report } from "./report.ts";
-import { downloaded, heldBy, knownReport, lastRunBy } from "./selectors.ts";
+import { bootRequestSeen, bootedSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, serverByIp, updateServer } from "./power.ts";
+import { downloaded, heldBy, isDone, knownReport, lastRunBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
 /** The state after an event, and what was decided about it for the edge that sent it. */
@@ -22,6 +23,41 @@ const noted = (state: DispatchState): Step => ({ state, outcome: { kind: "noted"
  * as it was, and the outcome says so.
  */
 export function step(state: DispatchState, event: DispatchEvent): Step {
+  const result = stepQueue(state, event);
+  if (!result.state.lab) return result;
+  return { state: labStep(result.state, event, result.outcome), outcome: result.outcome };
+}
+
+/**
+ * With a lab: what the event means for its servers, then what follows from time and the whole
+ * state (see power.ts). Every decision is in the state, so a replay reaches the same ones.
+ */
+function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): DispatchState {
+  switch (event.type) {
+    case "boot-requested":
+      state = bootRequestSeen(state, event.ip, outcome.kind === "serve", event.at);
+      break;
+    case "booted":
+      if (outcome.kind === "booted" && outcome.job.entered.booting === event.at) state = bootedSeen(state, event.ip, event.at);
+      break;
+    case "power-done":
+      state = powerDone(state, event.server, event.id, event.ok, event.error, event.power, event.at);
+      break;
+    case "power-observed":
+      state = powerObserved(state, event.server, event.power);
+      break;
+    case "restarted":
+      state = labRestarted(state, event.at);
+      break;
+    default:
+      break;
+  }
+  state = releaseTakenOut(state, event.at);
+  if (noServerLeft(state)) state = failUnrunnable(state, event.at);
+  return decide(state, event.at, isDone(state), state.jobs.some((job) => job.phase.state === "unassigned"));
+}
+
+function stepQueue(state: DispatchState, event: DispatchEvent): Step {
   switch (event.type) {
     case "boot-requested": {
       const next = bootRequested(state, event.ip, event.download, event.at);
@@ -89,6 +125,11 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
 
     case "tick":
       return noted(expire(state, event.at));
+
+    // The lab's own events: labStep handles them.
+    case "power-done":
+    case "power-observed":
+      return noted(state);
 
     default:
       return event satisfies never;
@@ -188,6 +229,8 @@ function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at
 }
 
 function bootRequested(state: DispatchState, ip: string, download: boolean, at: Time): DispatchState {
+  // A server taken out gets poweroff.efi, whatever it asks.
+  if (isQuarantined(serverByIp(state, ip))) return state;
   const held = heldBy(state, ip);
   if (held) {
     const phase = held.phase;
@@ -206,37 +249,107 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
       phase.state === "booting"
         ? "booted but never reported: the server asked for a new workload"
         : "downloaded but never sent `beacon boot`: the server asked for a new workload";
-    state = replaceJob(state, endAttempt(enter(held, { state: "failed", ip, reason }, at), ip, at, reason));
+    state = replaceJob(state, runEnded(state, held, ip, at, reason));
   }
 
-  const next = state.jobs.find((job) => job.phase.state === "unassigned");
+  const next = nextJobFor(state, ip);
   if (!next) return state; // nothing left: the edge hands out poweroff.efi
   const phase: Phase = download ? { state: "downloading", ip, bytes: 0, received: [] } : { state: "assigned", ip };
   const n = state.attemptCount + 1;
   return { ...replaceJob(state, { ...enter(next, phase, at), attempts: [...next.attempts, { n, ip, at }] }), attemptCount: n };
 }
 
-/** Frees jobs whose server went quiet mid-download, fails those that never got further. */
+/**
+ * The next job for a server: the first unassigned one in queue order. With a lab, a job that
+ * already failed on this server waits for another server while one is still up to take it.
+ */
+function nextJobFor(state: DispatchState, ip: string): Job | undefined {
+  const unassigned = state.jobs.filter((job) => job.phase.state === "unassigned");
+  const lab = state.lab;
+  if (!lab) return unassigned[0];
+  const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && s.stage !== "off" && s.stage !== "restored");
+  const failedHere = (job: Job) => job.attempts.some((a) => a.ip === ip && a.endedAt !== undefined);
+  return others ? unassigned.find((job) => !failedHere(job)) : unassigned[0];
+}
+
+/**
+ * A run ended without a report of its own (timed out, or the server asked for a new one).
+ * Without a lab the job fails. With one it goes back to the queue while it has `retries` left
+ * (on another server where there is one), and fails after that.
+ */
+function runEnded(state: DispatchState, job: Job, ip: string, at: Time, reason: string, runTimeout = false): Job {
+  const ended = endAttempt(job, ip, at, reason);
+  const retries = state.lab?.rules.retries ?? 0;
+  const failures = ended.attempts.filter((a) => a.endedAt !== undefined).length;
+  if (state.lab && failures <= retries) return enter(ended, { state: "unassigned" }, at);
+  const why = failures > 1 ? `${reason} (attempt ${failures} of ${retries + 1})` : reason;
+  return enter(ended, { state: "failed", ip, reason: why, ...(runTimeout && { runTimeout: true as const }) }, at);
+}
+
+/**
+ * Frees jobs whose server went quiet mid-download, fails (or, with a lab, retries) those that
+ * never got further. With a lab, the server a job timed out on hung: it is cycled.
+ */
 function expire(state: DispatchState, now: Time): DispatchState {
   const { downloadMs, runMs } = state.timeouts;
-  let changed = false;
-  const jobs = state.jobs.map((job): Job => {
+  const hung: [ip: string, reason: string][] = [];
+  let next = state;
+  for (const job of state.jobs) {
     const quiet = now - (job.seen ?? now);
     const phase = job.phase;
-    let next: Job = job;
     if ((phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) && quiet >= downloadMs) {
-      next = endAttempt(enter(job, { state: "unassigned" }, now), phase.ip, now, `quiet for ${formatDuration(downloadMs)} mid-download`);
+      const reason = `quiet for ${formatDuration(downloadMs)} mid-download`;
+      // Without a lab a stalled download is only freed, as ever; with one it is an attempt like any other.
+      next = replaceJob(next, state.lab ? runEnded(state, job, phase.ip, now, reason) : endAttempt(enter(job, { state: "unassigned" }, now), phase.ip, now, reason));
+      hung.push([phase.ip, reason]);
     } else if (phase.state === "downloading" && quiet >= downloadMs) {
       const reason = `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}`;
-      next = endAttempt(enter(job, { state: "failed", ip: phase.ip, reason }, now), phase.ip, now, reason);
+      next = replaceJob(next, runEnded(state, job, phase.ip, now, reason));
+      hung.push([phase.ip, reason]);
     } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
       const reason = `booted but no report within ${formatDuration(runMs)}`;
-      next = endAttempt(enter(job, { state: "failed", ip: phase.ip, reason, runTimeout: true }, now), phase.ip, now, reason);
+      next = replaceJob(next, runEnded(state, job, phase.ip, now, reason, true));
+      hung.push([phase.ip, reason]);
     }
-    if (next !== job) changed = true;
-    return next;
-  });
-  return changed ? { ...state, jobs } : state;
+  }
+  for (const [ip, reason] of hung) next = hungSeen(next, ip, reason, now);
+  return next;
+}
+
+/** A server taken out gives back the job it held: it runs elsewhere (or fails, with no retries left). */
+function releaseTakenOut(state: DispatchState, at: Time): DispatchState {
+  for (const server of state.lab?.servers ?? []) {
+    if (server.health.state !== "quarantined") continue;
+    const held = heldBy(state, server.ip);
+    if (held) state = replaceJob(state, runEnded(state, held, server.ip, at, `its server ${server.name} was taken out: ${server.health.reason}`));
+  }
+  return state;
+}
+
+/** Every lab server is out: what is left in the queue can never run. */
+function failUnrunnable(state: DispatchState, at: Time): DispatchState {
+  const names = state.lab!.servers.map((s) => s.name).join(", ");
+  for (const job of state.jobs) {
+    if (job.phase.state === "unassigned") state = replaceJob(state, enter(job, { state: "failed", reason: `no server left to run it: every lab server (${names}) was taken out` }, at));
+  }
+  return state;
+}
+
+/**
+ * A decision to power on or cycle that was pending when dispatch stopped may have been carried
+ * out: taking it as done never cycles a server twice for one timeout, and the boot timeout still
+ * catches a server that did not come up. Other decisions are carried out again (they are safe to repeat).
+ */
+function labRestarted(state: DispatchState, at: Time): DispatchState {
+  for (const server of state.lab?.servers ?? []) {
+    const pending = server.pending;
+    if (pending?.action !== "on" && pending?.action !== "cycle") continue;
+    state = updateServer(state, server.name, (s) => {
+      const { pending: _, ...rest } = s;
+      return { ...rest, stage: "running", awaitingBootSince: at, last: { id: pending.id, action: pending.action, ok: true, error: "dispatch stopped while it was being done: taken as done", at } };
+    });
+  }
+  return state;
 }
 
 /**

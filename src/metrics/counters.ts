@@ -54,6 +54,8 @@ export function countEvents(store: Store): Counters {
       case "booted":
         if (outcome.kind === "not-mine") refused.boot++;
         break;
+      case "power-done":
+      case "power-observed":
       case "tick":
       case "restarted":
         break;
