@@ -44,10 +44,16 @@ export type IpmiSimOptions = {
   readonly sol?: string;
 };
 
-/** Why ipmi_sim tests cannot run here, or undefined when they can. */
+/**
+ * Why ipmi_sim tests cannot run here, or undefined when they can. In CI (`CI=true`) a missing
+ * tool throws instead, so the tests cannot quietly stop running there.
+ */
 export function ipmiSimProblem(): string | undefined {
   const missing = ["ipmi_sim", "ipmitool"].filter((c) => !Bun.which(c, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }));
-  return missing.length ? `missing ${missing.join(", ")} (bash scripts/setup-test-host.sh installs openipmi and ipmitool)` : undefined;
+  if (missing.length === 0) return undefined;
+  const problem = `missing ${missing.join(", ")} (bash scripts/setup-test-host.sh installs openipmi and ipmitool)`;
+  if (process.env.CI === "true") throw new Error(problem);
+  return problem;
 }
 
 export async function startIpmiSim(options: IpmiSimOptions): Promise<IpmiSim> {
