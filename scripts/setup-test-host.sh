@@ -2,8 +2,9 @@
 # Debian packages the end-to-end tests use. Safe to run again; skips what is already there.
 set -euo pipefail
 # linux-image-amd64, busybox-static, systemd-boot-efi, cpio, zstd: the Linux workload test/qemu/linux-workload.test.ts builds.
+# openipmi (ipmi_sim), ipmitool: the IPMI power driver against a simulated BMC (test/support/ipmi-sim.ts).
 packages=(curl binutils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux nginx haproxy openssl
-  linux-image-amd64 busybox-static systemd-boot-efi cpio zstd)
+  linux-image-amd64 busybox-static systemd-boot-efi cpio zstd openipmi ipmitool)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

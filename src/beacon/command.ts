@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type ArgsDef, defineCommand } from "citty";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../core/duration.ts";
 import { repeatedValues } from "../cli/repeated.ts";
 import { DEFAULT_EFIVARS, fromEfivars } from "./discover/efivars.ts";
 import { fromMdns } from "./discover/mdns.ts";

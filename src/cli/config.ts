@@ -5,7 +5,7 @@ import { authHelp, resolveToken } from "../github/token.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { args, missingHints } from "./args.ts";
 import { parseBind } from "./bind.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../core/duration.ts";
 import { repeatedValues } from "./repeated.ts";
 
 /** Turns parsed arguments and the environment into a run's configuration. */
