@@ -64,6 +64,9 @@ export type CreatedIssue = {
   milestone: number | null;
   html_url: string;
   created_at: string;
+  /** Set once the issue is closed through `PATCH` (and back to null when reopened). */
+  closed_at?: string | null;
+  state_reason?: "completed" | "not_planned" | "reopened" | null;
 };
 
 export type RecordedRequest = {
@@ -75,7 +78,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "list-issues" | "repository";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "update-issue" | "milestones" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
