@@ -589,7 +589,7 @@ describe("issues", () => {
     const refused = await gh.rest.issues.update({ ...repo, issue_number: created.number, body: "x".repeat(65_537) }).catch((e: RequestError) => e);
     expect((refused as RequestError).status).toBe(422);
     expectSchema("/repos/{owner}/{repo}/issues/{issue_number}", "patch", 422, (refused as RequestError).response?.data);
-    const badState = await gh.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: created.number, state: "gone" }).catch((e: RequestError) => e);
+    const badState = await gh.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: created.number, state: "gone" as "open" }).catch((e: RequestError) => e);
     expect((badState as RequestError).status).toBe(422);
     const missing = await gh.rest.issues.update({ ...repo, issue_number: 99, body: "x" }).catch((e: RequestError) => e);
     expect((missing as RequestError).status).toBe(404);
