@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDispatchProcess } from "../support/dispatch-process.ts";
+import { actionsOutputLines } from "../../src/app/sinks/summary-actions.ts";
+import { runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { run } from "../support/processes.ts";
 import { until } from "../support/until.ts";
@@ -195,4 +196,28 @@ describe("--junit, --fail-label, SUMMARY.md and GitHub Actions, through the real
     expect(read.suites[0]!.cases[0]!.system_out).toContain("[cut by dispatch: 100000 characters in all");
     expect(read.suites[0]!.cases[0]!.system_out!.length).toBeLessThan(17_000);
   }, 60_000);
+});
+
+describe("what cannot be done is said at start (exit 2)", () => {
+  test("--junit in a folder that does not exist; --summary-issue with nothing going to GitHub", async () => {
+    const out = tempDir("dispatch-out-");
+    writeFileSync(join(out, "a.efi"), pattern(100, 1));
+    const reports = join(tempDir("dispatch-results-"), "r");
+    const missing = join(tempDir("dispatch-ci-"), "no", "such", "dispatch.xml");
+    const junit = await runDispatch(launch(), ["--dir", out, "--reports", reports, "--junit", missing, ...local]);
+    expect(junit.code).toBe(2);
+    expect(junit.stderr).toContain(`--junit ${missing}: cannot write the file there`);
+    const issue = await runDispatch(launch(), ["--dir", out, "--reports", reports, "--summary-issue", ...local]);
+    expect(issue.code).toBe(2);
+    expect(issue.stderr).toContain("--summary-issue files an issue in --owner/--repo, but with --dir and --reports nothing goes to GitHub");
+  }, 30_000);
+});
+
+describe("GITHUB_OUTPUT lines", () => {
+  test("a value with line breaks takes the heredoc form, with a delimiter the value does not hold", () => {
+    const delimiters = ["EOF", "EOF", "ghadelimiter_2"];
+    const text = actionsOutputLines({ plain: "a=b", lines: "one\nEOF\nthree", empty: "" }, () => delimiters.shift()!);
+    expect(text).toBe("plain=a=b\nlines<<ghadelimiter_2\none\nEOF\nthree\nghadelimiter_2\nempty=\n");
+    expect(readActionsOutputs(text)).toEqual({ plain: "a=b", lines: "one\nEOF\nthree", empty: "" });
+  });
 });
