@@ -1,14 +1,19 @@
+import { hostname } from "node:os";
 import { countByState, filingRefused } from "../core/selectors.ts";
+import { summaryRows, tally } from "../core/summary.ts";
+import { createFilingOctokit } from "../github/client.ts";
+import { summaryIssueApi } from "../github/summary-issue.ts";
 import { startMdns } from "../mdns/start-mdns.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Output } from "../ui/output.ts";
 import { version } from "../version.ts";
-import type { DispatchConfig } from "./config.ts";
+import { type DispatchConfig, githubTarget } from "./config.ts";
 import { locateGitHubApi } from "./github-api.ts";
 import { type Unfiled, keepUnfiled } from "./kept-reports.ts";
 import { serve } from "./serve.ts";
 import { attachSinks } from "./sinks/attach.ts";
 import { issuesSink } from "./sinks/issues.ts";
+import { attachSummaries } from "./sinks/summary.ts";
 import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
@@ -32,7 +37,13 @@ export type Run = {
   stop(): Promise<void>;
 };
 
-export type Settled = { readonly finished: number; readonly failed: number; readonly unfiled: readonly Unfiled[] };
+export type Settled = {
+  readonly finished: number;
+  readonly failed: number;
+  /** Reports that carry a `--fail-label`: failed tests, though their jobs finished. */
+  readonly labelled: number;
+  readonly unfiled: readonly Unfiled[];
+};
 
 /**
  * Starts a run in five phases: load the queue from the source (and check the sink can take
@@ -80,13 +91,37 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     catchUp: () => recordRestart(state, config, out, now),
   });
 
+  // The run's summary (SUMMARY.md, JUnit, summary issue, GitHub Actions), where asked for.
+  const letGo = async (error: unknown): Promise<never> => {
+    sinks.stop();
+    await state.journal.close();
+    await state.lock.release();
+    throw error;
+  };
+  const failLabels = config.failLabels ?? [];
+  const summaries = await attachSummaries({
+    store,
+    files: runtime.files,
+    env: runtime.env,
+    log: out,
+    now,
+    source,
+    run: { started: state.created, resumed: state.replayed !== undefined },
+    fileFailures,
+    failLabels,
+    stateDir,
+    version,
+    hostname: hostname(),
+    ...(config.junit !== undefined && { junit: config.junit }),
+    ...(config.reportsDir !== undefined && { reportsDir: config.reportsDir }),
+    ...(config.summaryIssue && { issue: summaryIssueTarget(config, userAgent, out) }),
+  }).catch(letGo);
+
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
   const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
     async (error: unknown) => {
-      sinks.stop();
-      await state.journal.close();
-      await state.lock.release();
-      throw error;
+      summaries.stop();
+      return letGo(error);
     },
   );
   const unfollow = out.follow?.(sinks.status);
@@ -108,7 +143,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const settled = sinks.settled.then(async (): Promise<Settled> => {
     const counts = countByState(store.state);
     const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter(filingRefused), source.context);
-    return { finished: counts.finished, failed: counts.failed, unfiled };
+    return { finished: counts.finished, failed: counts.failed, labelled: tally(summaryRows(store.state, failLabels)).labelled, unfiled };
   });
 
   let stopping: Promise<void> | undefined;
@@ -121,6 +156,9 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         unfollow?.();
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
         await Promise.all([mdns?.stop(), serving.stop()]);
+        // Nothing changes from here on: the summary's last word (JUnit complete, issue edited, Actions outputs).
+        await summaries.finish();
+        summaries.stop();
         sinks.stop();
         await state.journal.close();
         await state.lock.release();
@@ -128,4 +166,11 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
       return stopping;
     },
   };
+}
+
+/** The summary issue's GitHub side: the repository's issues, written one at a time within GitHub's pacing. */
+function summaryIssueTarget(config: DispatchConfig, userAgent: string, out: Output) {
+  const { owner, repo, token } = githubTarget(config, "--summary-issue");
+  const octokit = createFilingOctokit({ apiUrl: config.apiUrl, owner, repo, token, userAgent }, out, config.github);
+  return { api: summaryIssueApi(octokit, owner, repo), ...(config.summaryPacing ?? { batchMs: 10_000, spacingMs: 1000 }) };
 }

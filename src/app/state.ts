@@ -21,6 +21,8 @@ export type OpenedState = {
   readonly stateDir: string;
   /** Events replayed from an earlier run's journal; undefined for a new journal. */
   readonly replayed?: number;
+  /** When this run began (the journal's `created`), the same after a restart. */
+  readonly created: string;
 };
 
 /**
@@ -60,7 +62,7 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
   log.info(`state: ${opened.path}`);
 
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
-  return { store, journal: opened.journal, lock, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+  return { store, journal: opened.journal, lock, stateDir, created: opened.created, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 
 /** `--state`, else one folder per source under the user's state directory. */

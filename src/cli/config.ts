@@ -44,7 +44,13 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     ...(parsed.state !== undefined && { stateDir: parsed.state }),
     fresh: parsed.fresh,
     fileFailures: parsed["file-failures"],
+    ...(parsed["summary-issue"] && { summaryIssue: true }),
+    ...(parsed.junit !== undefined && { junit: parsed.junit }),
+    failLabels: repeated(parsed, rawArgs, "fail-label"),
   };
+  if (config.summaryIssue && source === "folder" && parsed.reports !== undefined) {
+    throw new UsageError("--summary-issue files an issue in --owner/--repo, but with --dir and --reports nothing goes to GitHub: leave out one of them");
+  }
   // GitHub is asked nothing, so no token is looked for (nor `gh` run).
   if (source === "folder" && parsed.reports !== undefined) return config;
   const token = await resolveToken({
@@ -91,7 +97,12 @@ function chooseSource(parsed: ParsedArgs<typeof args>): "release" | "folder" {
 
 /** Every --mdns-interface given; what citty parsed (its last one) when the raw arguments are not at hand. */
 function mdnsInterfaces(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[]): string[] {
-  const all = repeatedValues(rawArgs, args, "mdns-interface");
-  const last = parsed["mdns-interface"];
+  return repeated(parsed, rawArgs, "mdns-interface");
+}
+
+/** Every value of a repeatable flag; what citty parsed (its last one) when the raw arguments are not at hand. */
+function repeated(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[], name: "mdns-interface" | "fail-label"): string[] {
+  const all = repeatedValues(rawArgs, args, name);
+  const last = parsed[name];
   return all.length > 0 ? all : last ? [last] : [];
 }

@@ -168,7 +168,7 @@ function cutCodePoints(text: string, n: number): string {
 }
 
 /** The first `n` UTF-16 units of `text`, never splitting a surrogate pair. */
-function cutAt(text: string, n: number): string {
+export function cutAt(text: string, n: number): string {
   if (text.length <= n) return text;
   const code = text.charCodeAt(n - 1);
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);

@@ -27,6 +27,8 @@ export type OpenedJournal = {
   readonly timeouts: Timeouts;
   /** True when an earlier run's events were found (the caller then records a restart). */
   readonly resumed: boolean;
+  /** When the journal's run began (its header's `created`): what names the run, across restarts. */
+  readonly created: string;
 };
 
 export type OpenOptions = {
@@ -97,7 +99,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       }
       if (parsed.missingNewline) await journalNewline(options, path);
       const journal = await writer(options, path, parsed.goodBytes + (parsed.missingNewline ? 1 : 0));
-      return { journal, path, events: parsed.events, timeouts: parsed.header.timeouts, resumed: true };
+      return { journal, path, events: parsed.events, timeouts: parsed.header.timeouts, resumed: true, created: parsed.header.created };
     }
     default:
       return parsed satisfies never;
@@ -107,7 +109,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
 async function newJournal(options: OpenOptions, path: string, header: JournalHeader): Promise<OpenedJournal> {
   await options.files.writeDurably(path, headerLine(header));
   const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
-  return { journal: await writer(options, path, bytes), path, events: [], timeouts: options.run.timeouts, resumed: false };
+  return { journal: await writer(options, path, bytes), path, events: [], timeouts: options.run.timeouts, resumed: false, created: header.created };
 }
 
 /** Renames the journal to `journal.<time>.jsonl` beside it; the new name. */

@@ -54,7 +54,7 @@ describe("dispatch --dir … --reports …", () => {
     const report = JSON.stringify({ title: "hello passed", body: "all 3 checks passed" });
     expect((await http(d.url, { method: "PUT", from: "127.0.0.2", body: report, headers: { "content-type": "application/json" } })).status).toBe(200);
     const finished = await d.waitFor("🏁 hello.efi finished: ");
-    const [name] = readdirSync(results);
+    const [name] = readdirSync(results).filter((n) => n.endsWith(".efi.md"));
     expect(finished).toContain(join(results, name!));
     expect(readFileSync(join(results, name!), "utf8")).toContain('title: "hello passed"');
     expect(await d.stop()).toBe(0);

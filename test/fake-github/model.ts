@@ -53,6 +53,11 @@ export type IssueRecord = {
   assignees: string[];
   milestone: MilestoneRecord | null;
   createdAt: string;
+  /** Set by an edit (`PATCH`); `createdAt` until then. */
+  updatedAt?: string;
+  state?: "open" | "closed";
+  stateReason?: "completed" | "not_planned" | "reopened" | null;
+  closedAt?: string | null;
 };
 
 /** A comment on an issue (dispatch adds a server's second report to its job's issue). */

@@ -2,7 +2,7 @@
 
 import { COMMENT_DOCS, handleCreateComment, handleListComments } from "./comments.ts";
 import { takeFault } from "./faults.ts";
-import { handleCreateIssue, handleGetIssue, handleListIssues } from "./issues.ts";
+import { handleCreateIssue, handleGetIssue, handleListIssues, handleUpdateIssue } from "./issues.ts";
 import { headerRecord, type ReleaseRecord, type State } from "./model.ts";
 import { baseHeaders, type Ctx, headersFor, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson, repositoryJson, rootJson } from "./shapes.ts";
@@ -42,6 +42,7 @@ const ROUTES: Route[] = [
   { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", issues: true, docs: DOCS.issue, handler: handleGetIssue },
   { method: "POST", pattern: /^\/issues\/(\d+)\/comments$/, fault: "issue", needsAuth: true, writes: true, issues: true, docs: COMMENT_DOCS.create, handler: handleCreateComment },
   { method: "GET", pattern: /^\/issues\/(\d+)\/comments$/, issues: true, docs: COMMENT_DOCS.list, handler: handleListComments },
+  { method: "PATCH", pattern: /^\/issues\/(\d+)$/, fault: "update-issue", needsAuth: true, writes: true, issues: true, docs: DOCS.updateIssue, handler: handleUpdateIssue },
   { method: "GET", pattern: /^\/issues$/, fault: "list-issues", issues: true, docs: DOCS.listIssues, handler: handleListIssues },
 ];
 

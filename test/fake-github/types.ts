@@ -66,6 +66,9 @@ export type CreatedIssue = {
   milestone: number | null;
   html_url: string;
   created_at: string;
+  /** Set once the issue is closed through `PATCH` (and back to null when reopened). */
+  closed_at?: string | null;
+  state_reason?: "completed" | "not_planned" | "reopened" | null;
 };
 
 export type RecordedRequest = {
@@ -77,7 +80,7 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "list-issues" | "repository";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "update-issue" | "milestones" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
