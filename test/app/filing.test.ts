@@ -153,7 +153,7 @@ describe("fields GitHub refuses", () => {
     const issue = gh.issues[0]!;
     expect(issue.assignees).toEqual(["octocat"]);
     expect(issue.labels).toEqual(["lab"]);
-    expect(issue.body.match(/without the assignee `"nobody"`/g)).toHaveLength(1);
+    expect(issue.body?.match(/without the assignee `"nobody"`/g)).toHaveLength(1);
     expect(issue.body).toContain(`without the label \`"${long}"\``);
   });
 
