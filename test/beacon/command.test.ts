@@ -73,6 +73,19 @@ describe("what goes on the wire: the earlier beacon's requests", () => {
     ]);
   });
 
+  test("an unknown option is a usage error (exit 2) naming the closest known one, and nothing is sent", async () => {
+    const s = server([200]);
+    const label = await runBeacon(["report", "-t", "T", "--lable", "x", "--url", s.url], { stdin: "" });
+    expect(label).toMatchObject({ code: 2, stdout: "" });
+    expect(label.stderr).toBe("dispatch beacon: unknown option --lable (did you mean --label?); dispatch beacon report --help lists every option.\n");
+    const boot = await runBeacon(["boot", "--ulr", s.url]);
+    expect(boot.code).toBe(2);
+    expect(boot.stderr).toContain("unknown option --ulr (did you mean --url?)");
+    // An option of report is unknown to boot.
+    expect((await runBeacon(["boot", "--title", "T", "--url", s.url])).code).toBe(2);
+    expect(s.requests).toEqual([]);
+  });
+
   test("DISPATCH_URL stands in for --url; --url wins", async () => {
     const a = server([200]);
     const b = server([200]);
