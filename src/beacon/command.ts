@@ -3,6 +3,7 @@ import { type ArgsDef, defineCommand } from "citty";
 import { parseDuration } from "../cli/duration.ts";
 import { repeatedValues } from "../cli/repeated.ts";
 import { unknownOption } from "../cli/unknown-options.ts";
+import { terminalSafe } from "../ui/terminal-text.ts";
 import { DEFAULT_EFIVARS, fromEfivars } from "./discover/efivars.ts";
 import { fromMdns } from "./discover/mdns.ts";
 import { URL_VARIABLE, givenUrl } from "./discover/url.ts";
@@ -35,7 +36,8 @@ type CommonParsed = { url?: string; efivars: string; mdns: boolean; "retry-for":
 
 class BeaconUsageError extends Error {}
 
-const stderr = (line: string) => process.stderr.write(`dispatch beacon: ${line}\n`);
+// A line may quote what the server at the URL answered: made safe for the console it goes to.
+const stderr = (line: string) => process.stderr.write(`dispatch beacon: ${terminalSafe(line)}\n`);
 
 /** The ways of finding dispatch, in the order the README gives: the URL given, the firmware's boot options, mDNS. */
 function sources(parsed: CommonParsed): Source[] {
