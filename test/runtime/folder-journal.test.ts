@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type DispatchProcess, type Launch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { run } from "../support/processes.ts";
 import { pattern } from "../support/workloads.ts";
 import { denoLaunch } from "./deno-launch.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // A --dir run's journal knows each file by its modification time. Bun reads it to the
 // nanosecond, Deno to the millisecond: a run begun under one must resume under the other.
@@ -15,16 +15,15 @@ const root = join(import.meta.dir, "../..");
 const bun = (): Launch => ({ command: [process.execPath, "src/main.ts"], cwd: root, env: { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" } });
 
 const processes: DispatchProcess[] = [];
-const dirs: string[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((d) => d.stop()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 /** A folder of two workloads whose modification times have nanoseconds, and dispatch's arguments for it. */
 function folderRun() {
-  const dir = mkdtempSync(join(tmpdir(), "dispatch-folder-journal-"));
-  dirs.push(dir);
+  const dir = temp.make("dispatch-folder-journal-");
   const out = join(dir, "out");
   mkdirSync(out);
   for (const name of ["a.efi", "b.efi"]) {
