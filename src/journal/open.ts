@@ -157,7 +157,7 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
     const show = (f: readonly string[]) => (f.length ? f.map((x) => `"${x}"`).join(" ") : "no filter");
     return `it was started with ${show(journal.filters)}, this run with ${show(run.filters)}`;
   }
-  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType}${w.revision ? `, ${w.revision}` : ""})`;
+  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType}${w.revision ? `, ${toMilliseconds(w.revision)}` : ""})`;
   const before = journal.workloads.map(key);
   const now = run.workloads.map(key);
   if (JSON.stringify(before) !== JSON.stringify(now)) {
@@ -169,6 +169,12 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
   }
   return undefined;
 }
+
+/**
+ * Journals written before revisions were kept to the millisecond carry nanoseconds
+ * (`….123456789Z`): compared at the millisecond, as revisions are now written.
+ */
+const toMilliseconds = (revision: string) => revision.replace(/(\.\d{3})\d{6}Z/, "$1Z");
 
 /** 2026-11-28T15-55-02.123Z: a file name that sorts by time and is valid everywhere. */
 function stamp(at: number): string {

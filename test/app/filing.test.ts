@@ -154,8 +154,39 @@ describe("fields GitHub refuses", () => {
     const issue = gh.issues[0]!;
     expect(issue.assignees).toEqual([]);
     expect(issue.labels).toEqual(["lab"]);
-    expect(issue.body).toContain('without `assignees: ["nobody"]`');
+    expect(issue.body).toContain('without the assignee `"nobody"`: GitHub refused it (422: Issue assignees invalid).');
     expect(issue.body).toStartWith("results");
+  });
+
+  test("what GitHub refused is remembered across a failed attempt: a 502 between two 422s never starts again with every field", async () => {
+    const { d, gh } = await setup(1, { assignable: ["octocat"] });
+    const long = "l".repeat(51);
+    // The start-up check has made its request; of the issue creations from here, the second is a 502.
+    gh.faults.failNext.push({ route: "issue", status: 502, times: 1, after: 1 });
+    const creates = () => gh.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues")).length;
+    const before = creates();
+    await bootOnce(d.url, "127.0.0.2");
+    await report(d.url, "127.0.0.2", { title: "t", assignees: ["nobody", "octocat"], labels: ["lab", long] });
+    await until(() => gh.issues.length === 1, "the issue");
+    // 422 (nobody), 502, 422 (the long label), 201: the retry after the 502 did not send nobody again.
+    expect(creates() - before).toBe(4);
+    const issue = gh.issues[0]!;
+    expect(issue.assignees).toEqual(["octocat"]);
+    expect(issue.labels).toEqual(["lab"]);
+    expect(issue.body?.match(/without the assignee `"nobody"`/g)).toHaveLength(1);
+    expect(issue.body).toContain(`without the label \`"${long}"\``);
+  });
+
+  test("a 422 that names none of the optional fields: filed with title and body alone, saying so", async () => {
+    const { d, gh } = await setup();
+    gh.faults.failNext.push({ route: "issue", status: 422, times: 1, body: { message: "Validation Failed", errors: [{ resource: "Issue", code: "custom", field: "body", message: "body is spam" }], documentation_url: "x" } });
+    await bootOnce(d.url, "127.0.0.2");
+    await report(d.url, "127.0.0.2", { title: "t", body: "results", assignees: ["octocat"], labels: ["lab"] });
+    await until(() => gh.issues.length === 1, "the issue");
+    const issue = gh.issues[0]!;
+    expect([issue.assignees, issue.labels]).toEqual([[], []]);
+    expect(issue.body).toContain('without the label `"lab"`: GitHub refused the issue with it (422: Issue body custom: body is spam).');
+    expect(issue.body).toContain('without the assignee `"octocat"`');
   });
 
   test("a milestone the repository does not have: filed without, and the body says so", async () => {

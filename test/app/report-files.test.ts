@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { journalFile } from "../../src/journal/open.ts";
@@ -9,19 +8,18 @@ import { type TestDispatch, startTestDispatch, until } from "../support/dispatch
 import { http, text } from "../support/http-client.ts";
 import { holds } from "../support/until.ts";
 import { efi, pattern } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // --reports: each report a Markdown file with front matter, written durably and exactly once.
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const temp = tempDirs();
+const tempDir = (prefix: string) => temp.make(prefix);
 
 function workloads(names: string[]): string {
   const dir = tempDir("dispatch-dir-");

@@ -685,6 +685,25 @@ describe("issues", () => {
     expect(ok.body.labels.map((l: any) => l.name)).toEqual(["new label", "other"]);
     expect(fake.issues.map((i) => i.assignees)).toEqual([["Lab-Admin"]]);
   });
+
+  test("one refused value per 422, as GitHub names them: a client learns of the next only by dropping the first", async () => {
+    const fake = await start({ assignable: ["lab-admin"] });
+    const long = `  ${"x".repeat(51)} `;
+    const fields = { title: "x", assignees: ["ghost", "stranger", "lab-admin"], labels: ["ok", long, ""] };
+    const first = await postIssue(fake, fields);
+    expect(first.res.status).toBe(422);
+    expect(first.body.errors).toEqual([{ value: "ghost", resource: "Issue", field: "assignees", code: "invalid" }]);
+    const second = await postIssue(fake, { ...fields, assignees: ["stranger", "lab-admin"] });
+    expect(second.body.errors).toEqual([{ value: "stranger", resource: "Issue", field: "assignees", code: "invalid" }]);
+    // A label over 50 characters is named trimmed, under the Label resource (as public threads record it).
+    const third = await postIssue(fake, { ...fields, assignees: ["lab-admin"] });
+    expect(third.body.errors).toEqual([{ value: "x".repeat(51), resource: "Label", field: "name", code: "invalid" }]);
+    expectSchema("/repos/{owner}/{repo}/issues", "post", 422, third.body);
+    const fourth = await postIssue(fake, { ...fields, assignees: ["lab-admin"], labels: ["ok", ""] });
+    expect(fourth.body.errors).toEqual([{ resource: "Label", field: "name", code: "missing_field" }]);
+    expect((await postIssue(fake, { ...fields, assignees: ["lab-admin"], labels: ["ok", "y".repeat(50)] })).res.status).toBe(201);
+    expect(fake.issues.map((i) => i.labels)).toEqual([["ok", "y".repeat(50)]]);
+  });
 });
 
 // ---- API faults --------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ import { apiFaultBody, DOCS, type FieldError, issueJson, validationFailed } from
 
 const TITLE_LIMIT = 256;
 const BODY_LIMIT = 65_536;
+/** GitHub's longest label name, in characters. */
+const LABEL_LIMIT = 50;
+
+const refuse = (ctx: Ctx, error: FieldError): Response => json(ctx, 422, validationFailed([error], DOCS.createIssue));
 
 function invalidRequest(ctx: Ctx, detail: string, docs: string = DOCS.createIssue): Response {
   // GitHub's JSON-schema rejection: 422 with a message only, no `errors` array.
@@ -69,19 +73,23 @@ export async function handleCreateIssue(ctx: Ctx): Promise<Response> {
   if (typeof body.assignee === "string" && body.assignee !== "") assignees = [body.assignee, ...assignees];
   assignees = assignees.filter((a, i) => assignees.findIndex((b) => b.toLowerCase() === a.toLowerCase()) === i);
 
-  const errors: FieldError[] = [];
+  // GitHub stops at the first field it refuses and names only that one (one value, as public
+  // threads record: `{"value":"notauser","resource":"Issue","field":"assignees","code":"invalid"}`,
+  // a long label as `{"value":"…","resource":"Label","field":"name","code":"invalid"}` with its
+  // name trimmed). A client must drop it and try again to learn of the next.
   let milestone: MilestoneRecord | null = null;
   if (body.milestone !== undefined && body.milestone !== null) {
     const n = typeof body.milestone === "number" ? body.milestone : typeof body.milestone === "string" && /^\d+$/.test(body.milestone) ? Number(body.milestone) : Number.NaN;
     milestone = state.milestones.find((m) => m.number === n) ?? null;
-    if (!milestone) errors.push({ value: body.milestone, resource: "Issue", field: "milestone", code: "invalid" });
+    if (!milestone) return refuse(ctx, { value: body.milestone, resource: "Issue", field: "milestone", code: "invalid" });
   }
-  for (const login of assignees) {
-    if (state.assignable && !state.assignable.has(login.toLowerCase())) {
-      errors.push({ value: login, resource: "Issue", field: "assignees", code: "invalid" });
-    }
+  const stranger = assignees.find((login) => state.assignable && !state.assignable.has(login.toLowerCase()));
+  if (stranger !== undefined) return refuse(ctx, { value: stranger, resource: "Issue", field: "assignees", code: "invalid" });
+  for (const name of labelNames) {
+    const trimmed = name.trim();
+    if (trimmed === "") return refuse(ctx, { resource: "Label", field: "name", code: "missing_field" });
+    if ([...trimmed].length > LABEL_LIMIT) return refuse(ctx, { value: trimmed, resource: "Label", field: "name", code: "invalid" });
   }
-  if (errors.length) return json(ctx, 422, validationFailed(errors, DOCS.createIssue));
 
   const number = state.issueRecords.length + 1;
   const record: IssueRecord = {

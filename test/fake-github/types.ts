@@ -87,6 +87,8 @@ export type FailRule = {
   status: number;
   /** How many matching requests get this answer; the rule is removed when it reaches 0. */
   times: number;
+  /** How many matching requests pass untouched before the rule applies (default 0). */
+  after?: number;
   /** Extra response headers, applied last (e.g. `x-ratelimit-remaining: "0"`, `retry-after: "1"`). */
   headers?: Record<string, string>;
   /** Override the JSON (API) or XML/text (storage) body. Default: a GitHub-like body for the status. */

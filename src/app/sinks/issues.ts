@@ -5,7 +5,7 @@ import type { Log } from "../../core/log.ts";
 import { createFilingOctokit, createOctokit } from "../../github/client.ts";
 import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
 import { addMarkedComment } from "../../github/comments.ts";
-import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
+import { type Refusals, classifyFilingError, createIssueKeepingReport, findFiledIssue, noRefusals } from "../../github/filing.ts";
 import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
 
@@ -49,6 +49,8 @@ type FileJobDeps = {
 
 /** Files the issue a job needs: its report, or its failure. */
 function fileJob(deps: FileJobDeps) {
+  // What GitHub refused of each report not filed yet, by its marker: a retry goes on from there.
+  const refused = new Map<string, Refusals>();
   return async (job: Job, { lookFirst }: { readonly lookFirst: boolean }): Promise<FiledIssue> => {
     const phase = job.phase;
     if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.workload.name} has nothing to file (${phase.state})`);
@@ -63,11 +65,17 @@ function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
+    const marker = filingMarker(job, deps.context, "report");
+    const refusals = refused.get(marker) ?? noRefusals();
+    refused.set(marker, refusals);
+    const filed = await createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
       compose: (notes) => reportIssue(report, job, deps.context, { notes }),
       ...(report.labels && { labels: report.labels }),
       ...(report.assignees && { assignees: report.assignees }),
       ...(report.milestone !== undefined && { milestone: report.milestone }),
+      refusals,
     });
+    refused.delete(marker);
+    return filed;
   };
 }
