@@ -29,6 +29,16 @@ export type DispatchConfig = {
   readonly stateDir?: string;
   /** Start over instead of resuming the journal (which is kept aside). */
   readonly fresh?: boolean;
+  /** --lab: the lab file of servers dispatch powers. */
+  readonly lab?: string;
+  /** --boot-timeout: a lab server powered on must ask within this. */
+  readonly bootTimeoutMs?: number;
+  /** --retries: more attempts for a job that failed without a report (with --lab). */
+  readonly retries?: number;
+  /** Not for the command line: how long a server handed poweroff.efi may take to be off (tests). */
+  readonly poweroffGraceMs?: number;
+  /** Not for the command line: how often a lab server handed poweroff.efi is asked if it is off (tests). */
+  readonly powerPollMs?: number;
   /** File an issue for each failed job too. */
   readonly fileFailures?: boolean;
   /** --summary-issue: one issue per run with a table of every job, closed when the run settles. */

@@ -18,6 +18,9 @@ import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
+import { openLab } from "./lab.ts";
+import { startPowerRunner } from "./power-runner.ts";
+import { initialLab } from "../core/lab.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
@@ -43,6 +46,8 @@ export type Settled = {
   /** Reports that carry a `--fail-label`: failed tests, though their jobs finished. */
   readonly labelled: number;
   readonly unfiled: readonly Unfiled[];
+  /** Lab servers taken out during the run, with why. */
+  readonly takenOut: readonly string[];
 };
 
 /**
@@ -72,8 +77,18 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   await sink.check();
   out.info(`reports go to ${sink.label}`);
 
-  // 2. The state: the journal replayed onto the queue.
-  const state = await openState(config, source, stateDir, runtime, out, now);
+  // 1b. The lab (--lab): each BMC checked before anything is served; the ones that cannot be
+  // controlled are left out, the run goes on with the rest.
+  const lab = await openLab(config, runtime, out);
+  const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
+
+  // 2. The state: the journal replayed onto the queue (and the lab's servers).
+  const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
+    async (error: unknown) => {
+      await closeLab();
+      throw error;
+    },
+  );
   const { store } = state;
 
   // 3. The sinks, with the restart recorded where they all see it.
@@ -93,6 +108,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
 
   // The run's summary (SUMMARY.md, JUnit, summary issue, GitHub Actions), where asked for.
   const letGo = async (error: unknown): Promise<never> => {
+    await closeLab();
     sinks.stop();
     await state.journal.close();
     await state.lock.release();
@@ -126,6 +142,9 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   );
   const unfollow = out.follow?.(sinks.status);
 
+  // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
+  const power = lab && startPowerRunner({ store, servers: lab.servers, bootUrl: serving.urls[0] ?? "", now, log: out, ...(config.powerPollMs && { pollMs: config.powerPollMs }) });
+
   // 5. Announce.
   const mdns = config.mdns
     ? await startMdns({
@@ -143,7 +162,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const settled = sinks.settled.then(async (): Promise<Settled> => {
     const counts = countByState(store.state);
     const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter(filingRefused), source.context);
-    return { finished: counts.finished, failed: counts.failed, labelled: tally(summaryRows(store.state, failLabels)).labelled, unfiled };
+    const takenOut = (store.state.lab?.servers ?? []).flatMap((s) => (s.health.state === "quarantined" ? [`${s.name}: ${s.health.reason}`] : []));
+    return { finished: counts.finished, failed: counts.failed, labelled: tally(summaryRows(store.state, failLabels)).labelled, unfiled, takenOut };
   });
 
   let stopping: Promise<void> | undefined;
@@ -154,12 +174,15 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     stop() {
       stopping ??= (async () => {
         unfollow?.();
+        // Servers stay as they are: a restart on the same state resumes watching them.
+        power?.stop();
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
         await Promise.all([mdns?.stop(), serving.stop()]);
         // Nothing changes from here on: the summary's last word (JUnit complete, issue edited, Actions outputs).
         await summaries.finish();
         summaries.stop();
         sinks.stop();
+        await power?.close();
         await state.journal.close();
         await state.lock.release();
       })();

@@ -1,5 +1,6 @@
 import type { BootType } from "../core/content-types.ts";
 import { initialState } from "../core/job.ts";
+import type { LabState } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
 import { reduce } from "../core/reducer.ts";
 import { countByState, isSettled } from "../core/selectors.ts";
@@ -29,7 +30,15 @@ export type OpenedState = {
  * Opens the state folder's journal and replays it onto the queue: the same reducer folds the
  * same events onto the same queue, so it decides the same way.
  */
-export async function openState(config: DispatchConfig, source: WorkloadSource, stateDir: string, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
+export async function openState(
+  config: DispatchConfig,
+  source: WorkloadSource,
+  stateDir: string,
+  runtime: Runtime,
+  log: Log,
+  now: () => number,
+  lab?: LabState,
+): Promise<OpenedState> {
   const { context, workloads } = source;
   await runtime.files.mkdirp(stateDir);
   let lock: StateLock;
@@ -61,7 +70,7 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
   });
   log.info(`state: ${opened.path}`);
 
-  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
+  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts, lab)));
   return { store, journal: opened.journal, lock, stateDir, created: opened.created, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 

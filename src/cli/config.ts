@@ -47,6 +47,9 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     ...(parsed["summary-issue"] && { summaryIssue: true }),
     ...(parsed.junit !== undefined && { junit: parsed.junit }),
     failLabels: repeated(parsed, rawArgs, "fail-label"),
+    ...(parsed.lab !== undefined && { lab: parsed.lab }),
+    bootTimeoutMs: attempt(() => parseDuration(parsed["boot-timeout"], "--boot-timeout")),
+    retries: attempt(() => parseCount(parsed.retries, "--retries")),
   };
   if (config.summaryIssue && source === "folder" && parsed.reports !== undefined) {
     throw new UsageError("--summary-issue files an issue in --owner/--repo, but with --dir and --reports nothing goes to GitHub: leave out one of them");
@@ -105,4 +108,10 @@ function repeated(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[], n
   const all = repeatedValues(rawArgs, args, name);
   const last = parsed[name];
   return all.length > 0 ? all : last ? [last] : [];
+}
+
+/** A whole number of 0 or more, for a flag like --retries. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`${flag} takes a whole number (0 or more), not "${text}"`);
+  return Number(text.trim());
 }

@@ -59,6 +59,8 @@ export type DispatchEvent =
       readonly ok: boolean;
       readonly error?: string;
       readonly power?: PowerState;
+      /** How long the BMC (or command) took, for /metrics. */
+      readonly ms?: number;
     }
   /** A lab server's BMC, asked between decisions, says its power changed. */
   | { readonly type: "power-observed"; readonly at: Time; readonly server: string; readonly power: PowerState }

@@ -80,6 +80,7 @@ export const EventSchema = v.variant("type", [
     ok: v.boolean(),
     error: v.optional(text),
     power: v.optional(powerState),
+    ms: v.optional(v.number()),
   }),
   v.object({ type: v.literal("power-observed"), at: time, server: text, power: powerState }),
 ]);

@@ -3,7 +3,7 @@ import { commandDriver } from "./command.ts";
 import type { PowerDriver } from "./driver.ts";
 import { ipmiDriver, type IpmiDriverOptions } from "./ipmi.ts";
 import type { DriverOptions } from "./options.ts";
-// TODO(merge wt-redfish): import { redfishDriver } from "./redfish/driver.ts";
+import { redfishDriver } from "./redfish/index.ts";
 
 /** The driver for a lab server's `power`, or undefined for a server without power control. */
 export function createDriver(server: LabServer, options: DriverOptions & Pick<IpmiDriverOptions, "sessionTimeoutS" | "retries">): PowerDriver | undefined {
@@ -15,7 +15,6 @@ export function createDriver(server: LabServer, options: DriverOptions & Pick<Ip
     case "command":
       return commandDriver(power, options);
     case "redfish":
-      // TODO(merge wt-redfish): return redfishDriver(power, options);
-      throw new Error("redfish: not built yet");
+      return redfishDriver(power, { ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
   }
 }

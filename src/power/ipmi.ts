@@ -100,6 +100,8 @@ export function ipmiDriver(config: IpmiPower, options: IpmiDriverOptions): Power
       return {
         power,
         bootTarget: "IPMI bootdev pxe (UEFI); the boot URL from DHCP",
+        // ipmitool sets the boot device for the next boot only: armed again after each `beacon boot`.
+        once: true,
         notes: flags ? [] : ["the BMC does not read back its boot flags: at the end the boot override is cleared (bootdev none), not restored"],
       };
     },

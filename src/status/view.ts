@@ -2,6 +2,7 @@ import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
 import { formatBytes } from "./bytes.ts";
 import type { RefusalView } from "./refusals.ts";
+import { type ServerView, serverViews } from "./servers.ts";
 import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
@@ -56,6 +57,8 @@ export type StatusView = {
   run?: RunInfo;
   /** The last beacon calls answered 417 and why, newest last. */
   refused?: readonly RefusalView[];
+  /** The lab's servers (`--lab`). */
+  servers?: ServerView[];
 };
 
 /** What the view adds to the state: measurements made at the edge, never kept in the core. */
@@ -107,5 +110,6 @@ export function statusView(state: DispatchState, extras: ViewExtras = {}): Statu
     ...(extras.now !== undefined && { now: iso(extras.now) }),
     ...(extras.run && { run: extras.run }),
     ...(extras.refused && { refused: extras.refused }),
+    ...(state.lab && { servers: serverViews(state) }),
   };
 }

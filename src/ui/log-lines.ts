@@ -1,4 +1,5 @@
 import { formatDuration } from "../core/duration.ts";
+import { labEntries } from "./lab-lines.ts";
 import { lateWhen } from "../core/issue.ts";
 import type { Job, JobState } from "../core/job.ts";
 import type { Change } from "../core/store.ts";
@@ -9,8 +10,10 @@ import { stateEmoji } from "../status/wording.ts";
 export type LogEntry = {
   readonly message: string;
   readonly fields: {
-    /** Unset for a line about a server's call rather than a job (a refused beacon call). */
+    /** Unset for a line about a server rather than a job (a refused beacon call, a power action). */
     readonly job?: string;
+    /** The lab server's name, for a power action. */
+    readonly server?: string;
     readonly state?: JobState;
     readonly ip?: string;
     readonly reason?: string;
@@ -36,6 +39,7 @@ export function logEntries({ event, before, after, outcome }: Change): LogEntry[
   }
   if (before === after) return [];
   const entries: LogEntry[] = [];
+  entries.push(...labEntries({ event, before, after, outcome }));
   after.jobs.forEach((job, i) => {
     const previous = before.jobs[i]!;
     const name = job.workload.name;

@@ -137,7 +137,7 @@ export function redfishDriver(config: RedfishPower, options: RedfishOptions = {}
         const k = await learn(c);
         const notes = [...c.notes, ...k.plan.notes];
         if (!allows(k.reset, "PowerCycle")) notes.push(`no PowerCycle among the reset types (${k.reset.types!.join(", ")}): a cycle is ForceOff, then On once the BMC says Off`);
-        return { power: k.power, bootTarget: describePlan(k.plan), notes };
+        return { power: k.power, bootTarget: describePlan(k.plan), notes, once: k.plan.enabled === "Once" };
       } catch (error) {
         return label(error);
       }
