@@ -18,6 +18,11 @@ export type PowerRunnerDeps = {
   readonly bootUrl: string;
   readonly now: () => number;
   readonly log: Log;
+  /**
+   * Resolves once the events so far are on the disk. A decision is carried out only once it is
+   * in the journal: a restart then knows it may have been done, and never does it twice.
+   */
+  readonly durable: () => Promise<void>;
   /** How often a server handed poweroff.efi is asked whether it is off (default 5 s). */
   readonly pollMs?: number;
 };
@@ -67,7 +72,10 @@ export function startPowerRunner(deps: PowerRunnerDeps): PowerRunner {
       inFlight.add(pending.id);
       const started = performance.now();
       const took = () => Math.round(performance.now() - started);
-      void carryOut(controlled.driver, pending.action, controlled.url ?? deps.bootUrl).then(
+      void deps
+        .durable()
+        .then(() => carryOut(controlled.driver, pending.action, controlled.url ?? deps.bootUrl))
+        .then(
         (power) => answer(server.name, pending.id, true, undefined, power, took()),
         (error: unknown) => answer(server.name, pending.id, false, (error as Error).message, undefined, took()),
       );

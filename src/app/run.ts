@@ -143,7 +143,17 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const unfollow = out.follow?.(sinks.status);
 
   // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
-  const power = lab && startPowerRunner({ store, servers: lab.servers, bootUrl: serving.urls[0] ?? "", now, log: out, ...(config.powerPollMs && { pollMs: config.powerPollMs }) });
+  const power =
+    lab &&
+    startPowerRunner({
+      store,
+      servers: lab.servers,
+      bootUrl: serving.urls[0] ?? "",
+      now,
+      log: out,
+      durable: state.journal.durable,
+      ...(config.powerPollMs && { pollMs: config.powerPollMs }),
+    });
 
   // 5. Announce.
   const mdns = config.mdns

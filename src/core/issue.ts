@@ -127,6 +127,19 @@ function lateNote(late: Late): string {
   return `This report came ${lateWhen(late)}: the job was marked failed at ${time(late.failedAt)} (${late.reason})${issue}; ${why}.`;
 }
 
+/** Each server's go at the job, when it had more than one (a retried job), for its failure. */
+export function attemptLines(job: Job): string[] {
+  if (job.attempts.length < 2) return [];
+  return [
+    "",
+    "Attempts:",
+    ...job.attempts.map((a, i) => {
+      const steps = [`handed out ${time(a.at)}`, ...(a.downloadedAt ? [`downloaded ${time(a.downloadedAt)}`] : []), ...(a.bootedAt ? [`booted ${time(a.bootedAt)}`] : [])];
+      return `${i + 1}. ${a.ip}: ${steps.join(", ")}${a.endedAt ? `; ended ${time(a.endedAt)}: ${a.reason}` : ""}`;
+    }),
+  ];
+}
+
 /** When a late report came, in a few words for its issue, its log line and beacon's answer. */
 export function lateWhen(late: Late): string {
   return late.runTimeout ? "after the run timeout" : "after dispatch had failed its job";
@@ -142,6 +155,7 @@ export function failureIssue(job: Job, context: RunContext): IssueText {
     "",
     `Server: ${serverOf(job)}`,
     ...states.filter((s) => job.entered[s] !== undefined).map((s) => `- ${s}: ${time(job.entered[s])}`),
+    ...attemptLines(job),
     "",
     "---",
     "Filed by dispatch (`--file-failures`).",

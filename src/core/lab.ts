@@ -24,7 +24,15 @@ export type PowerAction =
 /** A decision not yet carried out. One at a time per server, numbered across the lab. */
 export type PowerIntent = { readonly id: number; readonly action: PowerAction; readonly reason: string; readonly at: Time };
 
-export type PowerResult = { readonly id: number; readonly action: PowerAction; readonly ok: boolean; readonly error?: string; readonly at: Time };
+export type PowerResult = {
+  readonly id: number;
+  readonly action: PowerAction;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Why it counts as done without an answer (dispatch stopped while it was being done). */
+  readonly assumed?: string;
+  readonly at: Time;
+};
 
 /**
  * Where a server is in the run:
@@ -54,6 +62,8 @@ export type Server = {
   readonly last?: PowerResult;
   /** Powered on or cycled at this time and has not asked for a workload since. */
   readonly awaitingBootSince?: Time;
+  /** Its last boot request: a server can ask before its BMC has even answered the power-on. */
+  readonly askedAt?: Time;
   /** Handed poweroff.efi at this time: its BMC must say off within the grace, else it is forced. */
   readonly poweroffAt?: Time;
 };

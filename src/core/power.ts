@@ -49,7 +49,7 @@ export function bootRequestSeen(state: DispatchState, ip: string, served: boolea
   if (!server) return state;
   return updateServer(state, server.name, (s) => {
     const { awaitingBootSince: _, ...rest } = s;
-    const up: Server = { ...rest, strikes: 0 };
+    const up: Server = { ...rest, strikes: 0, askedAt: at };
     return served ? up : { ...up, poweroffAt: s.poweroffAt ?? at };
   });
 }
@@ -94,6 +94,22 @@ function quarantine(state: DispatchState, server: Server, reason: string, at: Ti
   return withServer(state, next, decided);
 }
 
+/**
+ * dispatch started again: its boot URL may have changed (another port, another address), so
+ * every server still in the run is pointed at it again (safe to repeat).
+ */
+export function repointAll(state: DispatchState, at: Time): DispatchState {
+  let next = state;
+  for (const { name } of state.lab?.servers ?? []) {
+    const lab = next.lab!;
+    const server = lab.servers.find((s) => s.name === name)!;
+    if (server.pending || isQuarantined(server) || (server.stage !== "pointed" && server.stage !== "running")) continue;
+    const made = intend(lab, server, "point", "dispatch started again: its boot URL set again", at);
+    next = withServer(next, made.lab, made.server);
+  }
+  return next;
+}
+
 /** What the BMC said about a decision carried out. */
 export function powerDone(state: DispatchState, name: string, id: number, ok: boolean, error: string | undefined, power: PowerState | undefined, at: Time): DispatchState {
   const lab = state.lab;
@@ -114,11 +130,14 @@ export function powerDone(state: DispatchState, name: string, id: number, ok: bo
   const done: Server = { ...rest, refusals: 0, last, ...(power !== undefined && { power }) };
   switch (pending.action) {
     case "point":
-      return withServer(state, lab, { ...done, stage: "pointed" });
+      // Pointed again after a restart, a running server stays running.
+      return withServer(state, lab, { ...done, stage: server.stage === "new" ? "pointed" : server.stage });
     case "on":
     case "cycle": {
-      const { poweroffAt: _, ...up } = done;
-      return withServer(state, lab, { ...up, power: "on", stage: "running", awaitingBootSince: at });
+      const { poweroffAt: _, awaitingBootSince: __, ...up } = done;
+      // It may have asked already, while its BMC was still answering: then it is up.
+      const asked = server.askedAt !== undefined && server.askedAt >= pending.at;
+      return withServer(state, lab, { ...up, power: "on", stage: "running", ...(!asked && { awaitingBootSince: pending.at }) });
     }
     case "off": {
       const { awaitingBootSince: _, poweroffAt: __, ...down } = done;
@@ -152,11 +171,10 @@ export function powerObserved(state: DispatchState, name: string, power: PowerSt
  * ignored poweroff.efi, power one on again when work is left and none runs, and switch off and
  * restore every server once the run is done.
  */
-export function decide(state: DispatchState, now: Time, runDone: boolean, workLeft: boolean): DispatchState {
+export function decide(state: DispatchState, now: Time, runDone: boolean, wanted: (server: Server) => boolean): DispatchState {
   if (!state.lab) return state;
   const rules = state.lab.rules;
   let next = state;
-  const anyRunning = state.lab.servers.some((s) => s.health.state === "ok" && s.stage === "running");
   for (const { name } of state.lab.servers) {
     // Each decision changes the lab (its counters, this server): always read the latest.
     const lab = next.lab!;
@@ -194,10 +212,8 @@ export function decide(state: DispatchState, now: Time, runDone: boolean, workLe
         }
         break;
       case "off":
-        // Work came back (a job to retry) and no server runs to take it.
-        if (workLeft && !anyRunning && server === lab.servers.find((s) => s.health.state === "ok" && s.stage === "off")) {
-          decided("on", "a job waits and no other server runs");
-        }
+        // Work came back (a job to retry) that no running server may take: this one can.
+        if (wanted(server)) decided("on", "a job waits that no running server may take");
         break;
       case "restored":
         break;

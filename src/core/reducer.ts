@@ -1,9 +1,10 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent, IssueKind } from "./events.ts";
 import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
+import type { Server } from "./lab.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Report } from "./report.ts";
-import { bootRequestSeen, bootedSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, serverByIp, updateServer } from "./power.ts";
+import { bootRequestSeen, bootedSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, repointAll, serverByIp, updateServer } from "./power.ts";
 import { downloaded, heldBy, isDone, knownReport, lastRunBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
@@ -54,8 +55,21 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
   }
   state = releaseTakenOut(state, event.at);
   if (noServerLeft(state)) state = failUnrunnable(state, event.at);
-  return decide(state, event.at, isDone(state), state.jobs.some((job) => job.phase.state === "unassigned"));
+  return decide(state, event.at, isDone(state), wantedFor(state));
 }
+
+/**
+ * Whether a server that is off should come back: a job waits that it may run and no running
+ * server may (each failed it already), as when a retried job's only other server was switched off.
+ */
+function wantedFor(state: DispatchState): (server: Server) => boolean {
+  const waiting = state.jobs.filter((job) => job.phase.state === "unassigned");
+  const running = (state.lab?.servers ?? []).filter((s) => s.health.state === "ok" && s.stage === "running");
+  return (server) => waiting.some((job) => !failedOn(job, server.ip) && running.every((r) => failedOn(job, r.ip)));
+}
+
+/** The job already failed on the server at this address. */
+const failedOn = (job: Job, ip: string) => job.attempts.some((a) => a.ip === ip && a.endedAt !== undefined);
 
 function stepQueue(state: DispatchState, event: DispatchEvent): Step {
   switch (event.type) {
@@ -268,8 +282,7 @@ function nextJobFor(state: DispatchState, ip: string): Job | undefined {
   const lab = state.lab;
   if (!lab) return unassigned[0];
   const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && s.stage !== "off" && s.stage !== "restored");
-  const failedHere = (job: Job) => job.attempts.some((a) => a.ip === ip && a.endedAt !== undefined);
-  return others ? unassigned.find((job) => !failedHere(job)) : unassigned[0];
+  return others ? unassigned.find((job) => !failedOn(job, ip)) : unassigned[0];
 }
 
 /**
@@ -346,10 +359,11 @@ function labRestarted(state: DispatchState, at: Time): DispatchState {
     if (pending?.action !== "on" && pending?.action !== "cycle") continue;
     state = updateServer(state, server.name, (s) => {
       const { pending: _, ...rest } = s;
-      return { ...rest, stage: "running", awaitingBootSince: at, last: { id: pending.id, action: pending.action, ok: true, error: "dispatch stopped while it was being done: taken as done", at } };
+      const last = { id: pending.id, action: pending.action, ok: true, assumed: "dispatch stopped while it was being done", at };
+      return { ...rest, stage: "running", awaitingBootSince: at, last };
     });
   }
-  return state;
+  return repointAll(state, at);
 }
 
 /**

@@ -17,7 +17,7 @@ export function labEntries({ before, after }: Change): LogEntry[] {
     if (last && last !== previous.last) {
       entries.push(
         last.ok
-          ? { message: `🔌 ${server.name}: ${words(last.action)} done`, fields }
+          ? { message: `🔌 ${server.name}: ${words(last.action)} ${last.assumed ? `taken as done (${last.assumed})` : "done"}`, fields }
           : { message: `⚠️ ${server.name}: ${words(last.action)} failed: ${last.error ?? "no reason given"}`, fields: { ...fields, error: last.error ?? "" } },
       );
     }

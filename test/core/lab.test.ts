@@ -63,7 +63,8 @@ describe("start: point, then power on spaced out", () => {
     s = run(s, tick(51));
     expect(server(s, "s2").pending).toMatchObject({ action: "cycle", reason: "the run starts; it was already on" });
     s = run(s, done(s, "s2", 52));
-    expect(server(s, "s2")).toMatchObject({ stage: "running", power: "on", awaitingBootSince: 52 });
+    // The boot timeout counts from the decision: a server may ask before its BMC answers.
+    expect(server(s, "s2")).toMatchObject({ stage: "running", power: "on", awaitingBootSince: 51 });
   });
 });
 
@@ -73,9 +74,9 @@ describe("watch and recover", () => {
     s = run(s, tick(501));
     expect(pending(s)).toEqual({ s1: "cycle", s2: null });
     expect(server(s, "s1")).toMatchObject({ strikes: 1 });
-    s = run(s, done(s, "s1", 502), tick(1001));
+    s = run(s, done(s, "s1", 502), tick(1000));
     expect(pending(s)).toEqual({ s1: null, s2: null });
-    s = run(s, tick(1002));
+    s = run(s, tick(1001));
     expect(server(s, "s1").health).toMatchObject({ state: "quarantined", reason: expect.stringContaining("failed to come up 2 times in a row") });
     expect(server(s, "s1").pending).toMatchObject({ action: "off" });
     // Taken out: it gets poweroff.efi whatever it asks, and never a job.
@@ -178,6 +179,27 @@ describe("BMCs that refuse", () => {
   });
 });
 
+describe("servers switched off come back for work only they may do", () => {
+  test("a job retried after the other server got poweroff.efi and switched off: that server is powered on again for it", () => {
+    let s = run(started(), get("10.0.0.1", 100), whole("10.0.0.1", "a.efi", 101), booted("10.0.0.1", 102));
+    s = run(s, get("10.0.0.2", 103), whole("10.0.0.2", "b.efi", 104), booted("10.0.0.2", 105), reported("10.0.0.2", 106), get("10.0.0.2", 107));
+    s = run(s, { type: "power-observed", at: 150, server: "s2", power: "off" });
+    expect(server(s, "s2").stage).toBe("off");
+    s = run(s, tick(20_102)); // a.efi times out on s1
+    expect(pending(s)).toEqual({ s1: "cycle", s2: "on" });
+    expect(server(s, "s2").pending!.reason).toBe("a job waits that no running server may take");
+  });
+
+  test("a server that asks before its BMC has answered the power-on is up: no boot timeout for it", () => {
+    let s = run(labRun(["a.efi"], [servers[0]!]), tick(0));
+    s = doAll(s, 1); // pointed; power-on decided at 1
+    s = run(s, get("10.0.0.1", 2));
+    s = run(s, done(s, "s1", 3), tick(10_000));
+    expect(server(s, "s1").awaitingBootSince).toBeUndefined();
+    expect(server(s, "s1").pending).toBeUndefined();
+  });
+});
+
 describe("a restart", () => {
   test("a power-on or cycle pending when dispatch stopped is taken as done: never done twice for one decision", () => {
     let s = run(labRun(), tick(0));
@@ -185,6 +207,10 @@ describe("a restart", () => {
     expect(pending(s)).toMatchObject({ s1: "on" });
     s = run(s, { type: "restarted", at: 50, timeouts });
     expect(server(s, "s1")).toMatchObject({ stage: "running", awaitingBootSince: 50 });
+    // Pointed again (its boot URL may have changed with the restart), never powered on again.
+    expect(server(s, "s1").pending).toMatchObject({ action: "point", reason: "dispatch started again: its boot URL set again" });
+    s = run(s, done(s, "s1", 51));
+    expect(server(s, "s1")).toMatchObject({ stage: "running" });
     expect(server(s, "s1").pending).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
 import type { FilingFailure } from "../../core/filing.ts";
+import { attemptLines } from "../../core/issue.ts";
 import type { ExtraReport, FiledIssue, Job, JobState } from "../../core/job.ts";
 import type { KeptText } from "../../core/report.ts";
 import type { Files } from "../../runtime/types.ts";
@@ -114,7 +115,8 @@ export function reportFile(job: Job, source: string, version: string): { name: s
       ["source", source],
       ["dispatch", version],
     ];
-    const body = `\`${workload}\` failed: ${phase.reason}.\n\nWritten by dispatch (\`--file-failures\`).`;
+    const attempts = attemptLines(job);
+    const body = `\`${workload}\` failed: ${phase.reason}.\n${attempts.length ? `${attempts.join("\n")}\n` : ""}\nWritten by dispatch (\`--file-failures\`).`;
     return { name: `${stamp(at)}_${encodeURIComponent(workload)}.failed.md`, text: withFrontMatter(front, body) };
   }
   throw new Error(`${workload} has nothing to file (${phase.state})`);
