@@ -92,6 +92,9 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     outgoing.end();
     return;
   }
+  // The status and headers go out now, as decided: node:http would hold them until the first
+  // body chunk, so an upstream that fails before its first byte would leave the client no answer.
+  outgoing.flushHeaders();
   const reader = response.body.getReader();
   try {
     for (;;) {
