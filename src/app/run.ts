@@ -26,10 +26,14 @@ export type Run = {
   readonly settled: Promise<Settled>;
   /**
    * The one shutdown sequence, in this order: the live view closes; the clock stops; serving
-   * stops and the mDNS goodbye goes out together; the sinks detach (filer, read models, log,
-   * journal); the journal is flushed and closed; the state folder's lock is released.
+   * stops and the mDNS goodbye goes out together (downloads are cut at once, reports in flight
+   * finish and are filed, for up to the `stopGraceMs` limit or until `hurry`); the sinks detach
+   * (filer, read models, log, journal); the journal is flushed and closed; the state folder's
+   * lock is released.
    */
   stop(): Promise<void>;
+  /** Cuts short what a stop waits for (reports in flight, their filing): a second Ctrl-C. */
+  hurry(): void;
 };
 
 export type Settled = { readonly finished: number; readonly failed: number; readonly unfiled: readonly Unfiled[] };
@@ -112,6 +116,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   });
 
   let stopping: Promise<void> | undefined;
+  const hurry = new AbortController();
   return {
     port: serving.server.port,
     stateDir: state.stateDir,
@@ -119,13 +124,16 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     stop() {
       stopping ??= (async () => {
         unfollow?.();
+        const bound = AbortSignal.any([hurry.signal, AbortSignal.timeout(serving.graceMs)]);
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
-        await Promise.all([mdns?.stop(), serving.stop()]);
+        await Promise.all([mdns?.stop(), serving.stop(bound)]);
+        await sinks.filed(bound, (names) => out.info(`stopping: waiting for the filing of ${names.join(", ")} to finish (Ctrl-C or SIGTERM again stops at once)`));
         sinks.stop();
         await state.journal.close();
         await state.lock.release();
       })();
       return stopping;
     },
+    hurry: () => hurry.abort(),
   };
 }
