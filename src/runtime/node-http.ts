@@ -91,7 +91,10 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   }
   if (carriesBody) {
     server.inFlight.set(outgoing, { method: incoming.method ?? "", path: incoming.url ?? "/", remoteAddress: socket.remoteAddress ?? "" });
-    outgoing.once("close", () => server.inFlight.delete(outgoing));
+    // Answered (a kept-alive connection stays open after it) or gone, whichever comes first.
+    const done = () => server.inFlight.delete(outgoing);
+    outgoing.once("finish", done);
+    outgoing.once("close", done);
   }
   const cutBody = (why: string) => answerAndClose(outgoing, 408, `${why}; send it again\n`);
   if (hasBody && !incoming.complete) {
