@@ -39,7 +39,12 @@ const runtime = await detectRuntime();
 // the server's flags and positional filters would otherwise swallow the word.
 if (process.argv[2] === "beacon") {
   const { renderUsage, runMain: runCitty } = await import("citty");
-  const { beaconCommand } = await import("./beacon/command.ts");
+  const { beaconCommand, beaconUnknownOption } = await import("./beacon/command.ts");
+  const unknown = beaconUnknownOption(process.argv.slice(3));
+  if (unknown !== undefined) {
+    console.error(`dispatch beacon: ${unknown}`);
+    runtime.exit(2);
+  }
   // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
   const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
   await runCitty(beaconCommand, { rawArgs: process.argv.slice(3), showUsage: async (cmd, parent) => console.log(plain(await renderUsage(cmd, parent))) });

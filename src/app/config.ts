@@ -29,8 +29,26 @@ export type DispatchConfig = {
   readonly stateDir?: string;
   /** Start over instead of resuming the journal (which is kept aside). */
   readonly fresh?: boolean;
+  /** --lab: the lab file of servers dispatch powers. */
+  readonly lab?: string;
+  /** --boot-timeout: a lab server powered on must ask within this. */
+  readonly bootTimeoutMs?: number;
+  /** --retries: more attempts for a job that failed without a report (with --lab). */
+  readonly retries?: number;
+  /** Not for the command line: how long a server handed poweroff.efi may take to be off (tests). */
+  readonly poweroffGraceMs?: number;
+  /** Not for the command line: how often a lab server handed poweroff.efi is asked if it is off (tests). */
+  readonly powerPollMs?: number;
   /** File an issue for each failed job too. */
   readonly fileFailures?: boolean;
+  /** --summary-issue: one issue per run with a table of every job, closed when the run settles. */
+  readonly summaryIssue?: boolean;
+  /** --junit: the run as a JUnit XML file, rewritten as jobs settle. */
+  readonly junit?: string;
+  /** --fail-label: a report carrying one of these labels is a failed test (and `--exit-when-done` exits 1). */
+  readonly failLabels?: readonly string[];
+  /** Not for the command line: the summary issue's batch time (default 10 s) and least time between writes (1 s). */
+  readonly summaryPacing?: { readonly batchMs: number; readonly spacingMs: number };
   /** Not for the command line: tests shorten GitHub's write spacing and the server's client limits. */
   readonly github?: FilingClientOptions;
   readonly limits?: Partial<ServeLimits>;

@@ -30,6 +30,11 @@ export type ReportSink = {
   check(): Promise<void>;
   /** Files the job's report or failure; with `lookFirst`, returns what an earlier attempt filed, if it did. */
   file(job: Job, options: { readonly lookFirst: boolean }): Promise<FiledIssue>;
+  /**
+   * Adds a job's second report (`extras[index]`) to its filed issue: a comment, or a section of
+   * its report file. With `lookFirst`, returns what an earlier attempt added, if it did.
+   */
+  addExtra(job: Job, index: number, options: { readonly lookFirst: boolean }): Promise<FiledIssue>;
   /** What a failed `file` says about the next attempt. */
   classify(error: unknown, now: number): FilingFailure;
 };

@@ -7,7 +7,7 @@ export type ProcessOptions = {
   readonly runtime: Runtime;
   /** Where "stopping" and "done" go; may change once the output is chosen. */
   readonly out: () => Output;
-  /** Exit once the run is settled: 0 if every job finished, 1 if any failed. */
+  /** Exit once the run is settled: 0 if every job finished, 1 if any failed (or its report carries a --fail-label). */
   readonly exitWhenDone: boolean;
 };
 
@@ -41,12 +41,15 @@ export async function runProcess(start: (quit: () => void) => Promise<Run>, opti
   }
   if (options.exitWhenDone && run) {
     const stateDir = run.stateDir;
-    void run.settled.then(({ finished, failed, unfiled }) =>
-      end(failed > 0 || unfiled.length > 0 ? 1 : 0, [
-        { text: `done: ${finished} finished, ${failed} failed${unfiled.length ? `, ${unfiled.length} not filed` : ""}` },
+    void run.settled.then(({ finished, failed, labelled, unfiled, takenOut }) =>
+      end(failed > 0 || labelled > 0 || unfiled.length > 0 || takenOut.length > 0 ? 1 : 0, [
+        {
+          text: `done: ${finished} finished, ${failed} failed${labelled ? `, ${labelled} failed by a --fail-label` : ""}${unfiled.length ? `, ${unfiled.length} not filed` : ""}`,
+        },
         // A refusal for good ends the run too, with where its reports are: the next start files them.
         ...[...new Set(unfiled.map((job) => job.reason))].map((reason) => ({ warn: true, text: `not filed: ${reason}` })),
         ...unfiled.map((job) => ({ warn: true, text: `  ${job.name}: its text is in ${job.keptAt}` })),
+        ...takenOut.map((server) => ({ warn: true, text: `taken out: ${server}` })),
         ...(unfiled.length ? [{ warn: true, text: `the reports are kept in ${stateDir}; the next start with the same state folder files them` }] : []),
       ]),
     );

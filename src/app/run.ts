@@ -1,18 +1,26 @@
+import { hostname } from "node:os";
 import { countByState, filingRefused } from "../core/selectors.ts";
+import { summaryRows, tally } from "../core/summary.ts";
+import { createFilingOctokit } from "../github/client.ts";
+import { summaryIssueApi } from "../github/summary-issue.ts";
 import { startMdns } from "../mdns/start-mdns.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Output } from "../ui/output.ts";
 import { version } from "../version.ts";
-import type { DispatchConfig } from "./config.ts";
+import { type DispatchConfig, githubTarget } from "./config.ts";
 import { locateGitHubApi } from "./github-api.ts";
 import { type Unfiled, keepUnfiled } from "./kept-reports.ts";
 import { serve } from "./serve.ts";
 import { attachSinks } from "./sinks/attach.ts";
 import { issuesSink } from "./sinks/issues.ts";
+import { attachSummaries } from "./sinks/summary.ts";
 import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
+import { openLab } from "./lab.ts";
+import { startPowerRunner } from "./power-runner.ts";
+import { initialLab } from "../core/lab.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
@@ -36,7 +44,15 @@ export type Run = {
   hurry(): void;
 };
 
-export type Settled = { readonly finished: number; readonly failed: number; readonly unfiled: readonly Unfiled[] };
+export type Settled = {
+  readonly finished: number;
+  readonly failed: number;
+  /** Reports that carry a `--fail-label`: failed tests, though their jobs finished. */
+  readonly labelled: number;
+  readonly unfiled: readonly Unfiled[];
+  /** Lab servers taken out during the run, with why. */
+  readonly takenOut: readonly string[];
+};
 
 /**
  * Starts a run in five phases: load the queue from the source (and check the sink can take
@@ -65,8 +81,18 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   await sink.check();
   out.info(`reports go to ${sink.label}`);
 
-  // 2. The state: the journal replayed onto the queue.
-  const state = await openState(config, source, stateDir, runtime, out, now);
+  // 1b. The lab (--lab): each BMC checked before anything is served; the ones that cannot be
+  // controlled are left out, the run goes on with the rest.
+  const lab = await openLab(config, runtime, out);
+  const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
+
+  // 2. The state: the journal replayed onto the queue (and the lab's servers).
+  const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
+    async (error: unknown) => {
+      await closeLab();
+      throw error;
+    },
+  );
   const { store } = state;
 
   // 3. The sinks, with the restart recorded where they all see it.
@@ -84,16 +110,44 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     catchUp: () => recordRestart(state, config, out, now),
   });
 
+  // The run's summary (SUMMARY.md, JUnit, summary issue, GitHub Actions), where asked for.
+  const letGo = async (error: unknown): Promise<never> => {
+    await closeLab();
+    sinks.stop();
+    await state.journal.close();
+    await state.lock.release();
+    throw error;
+  };
+  const failLabels = config.failLabels ?? [];
+  const summaries = await attachSummaries({
+    store,
+    files: runtime.files,
+    env: runtime.env,
+    log: out,
+    now,
+    source,
+    run: { started: state.created, resumed: state.replayed !== undefined },
+    fileFailures,
+    failLabels,
+    stateDir,
+    version,
+    hostname: hostname(),
+    ...(config.junit !== undefined && { junit: config.junit }),
+    ...(config.reportsDir !== undefined && { reportsDir: config.reportsDir }),
+    ...(config.summaryIssue && { issue: summaryIssueTarget(config, userAgent, out) }),
+  }).catch(letGo);
+
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
   const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
     async (error: unknown) => {
-      sinks.stop();
-      await state.journal.close();
-      await state.lock.release();
-      throw error;
+      summaries.stop();
+      return letGo(error);
     },
   );
   const unfollow = out.follow?.(sinks.status);
+
+  // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
+  const power = lab && startPowerRunner({ store, servers: lab.servers, bootUrl: serving.urls[0] ?? "", now, log: out, ...(config.powerPollMs && { pollMs: config.powerPollMs }) });
 
   // 5. Announce.
   const mdns = config.mdns
@@ -112,7 +166,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const settled = sinks.settled.then(async (): Promise<Settled> => {
     const counts = countByState(store.state);
     const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter(filingRefused), source.context);
-    return { finished: counts.finished, failed: counts.failed, unfiled };
+    const takenOut = (store.state.lab?.servers ?? []).flatMap((s) => (s.health.state === "quarantined" ? [`${s.name}: ${s.health.reason}`] : []));
+    return { finished: counts.finished, failed: counts.failed, labelled: tally(summaryRows(store.state, failLabels)).labelled, unfiled, takenOut };
   });
 
   let stopping: Promise<void> | undefined;
@@ -124,11 +179,17 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     stop() {
       stopping ??= (async () => {
         unfollow?.();
+        // Servers stay as they are: a restart on the same state resumes watching them.
+        power?.stop();
         const bound = AbortSignal.any([hurry.signal, AbortSignal.timeout(serving.graceMs)]);
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
         await Promise.all([mdns?.stop(), serving.stop(bound)]);
         await sinks.filed(bound, (names) => out.info(`stopping: waiting for the filing of ${names.join(", ")} to finish (Ctrl-C or SIGTERM again stops at once)`));
+        // Nothing changes from here on: the summary's last word (JUnit complete, issue edited, Actions outputs).
+        await summaries.finish();
+        summaries.stop();
         sinks.stop();
+        await power?.close();
         await state.journal.close();
         await state.lock.release();
       })();
@@ -136,4 +197,11 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     },
     hurry: () => hurry.abort(),
   };
+}
+
+/** The summary issue's GitHub side: the repository's issues, written one at a time within GitHub's pacing. */
+function summaryIssueTarget(config: DispatchConfig, userAgent: string, out: Output) {
+  const { owner, repo, token } = githubTarget(config, "--summary-issue");
+  const octokit = createFilingOctokit({ apiUrl: config.apiUrl, owner, repo, token, userAgent }, out, config.github);
+  return { api: summaryIssueApi(octokit, owner, repo), ...(config.summaryPacing ?? { batchMs: 10_000, spacingMs: 1000 }) };
 }

@@ -1,5 +1,6 @@
 import type { BootType } from "../core/content-types.ts";
 import { initialState } from "../core/job.ts";
+import type { LabState } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
 import { reduce } from "../core/reducer.ts";
 import { countByState, isSettled } from "../core/selectors.ts";
@@ -22,13 +23,23 @@ export type OpenedState = {
   readonly stateDir: string;
   /** Events replayed from an earlier run's journal; undefined for a new journal. */
   readonly replayed?: number;
+  /** When this run began (the journal's `created`), the same after a restart. */
+  readonly created: string;
 };
 
 /**
  * Opens the state folder's journal and replays it onto the queue: the same reducer folds the
  * same events onto the same queue, so it decides the same way.
  */
-export async function openState(config: DispatchConfig, source: WorkloadSource, stateDir: string, runtime: Runtime, log: Log, now: () => number): Promise<OpenedState> {
+export async function openState(
+  config: DispatchConfig,
+  source: WorkloadSource,
+  stateDir: string,
+  runtime: Runtime,
+  log: Log,
+  now: () => number,
+  lab?: LabState,
+): Promise<OpenedState> {
   const { context, workloads } = source;
   await runtime.files.mkdirp(stateDir);
   let lock: StateLock;
@@ -67,8 +78,8 @@ export async function openState(config: DispatchConfig, source: WorkloadSource, 
     log.info(`removed ${unrecorded.length} report text${unrecorded.length > 1 ? "s" : ""} that no journal line names (a crash came before the report was answered; beacon sends it again): ${unrecorded.join(", ")}`);
   }
 
-  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts)));
-  return { store, journal: opened.journal, lock, stateDir, ...(opened.resumed && { replayed: opened.events.length }) };
+  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts, lab)));
+  return { store, journal: opened.journal, lock, stateDir, created: opened.created, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 
 /** `--state`, else one folder per source under the user's state directory. */

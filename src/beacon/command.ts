@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { type ArgsDef, defineCommand } from "citty";
-import { parseDuration } from "../cli/duration.ts";
+import { parseDuration } from "../core/duration.ts";
 import { repeatedValues } from "../cli/repeated.ts";
+import { unknownOption } from "../cli/unknown-options.ts";
+import { terminalSafe } from "../ui/terminal-text.ts";
 import { DEFAULT_EFIVARS, fromEfivars } from "./discover/efivars.ts";
 import { fromMdns } from "./discover/mdns.ts";
 import { URL_VARIABLE, givenUrl } from "./discover/url.ts";
@@ -34,7 +36,8 @@ type CommonParsed = { url?: string; efivars: string; mdns: boolean; "retry-for":
 
 class BeaconUsageError extends Error {}
 
-const stderr = (line: string) => process.stderr.write(`dispatch beacon: ${line}\n`);
+// A line may quote what the server at the URL answered: made safe for the console it goes to.
+const stderr = (line: string) => process.stderr.write(`dispatch beacon: ${terminalSafe(line)}\n`);
 
 /** The ways of finding dispatch, in the order the README gives: the URL given, the firmware's boot options, mDNS. */
 function sources(parsed: CommonParsed): Source[] {
@@ -118,3 +121,14 @@ export const beaconCommand = defineCommand({
   meta: { name: "dispatch beacon", description: "Call back to dispatch from inside a booted workload" },
   subCommands: { boot, report },
 });
+
+/**
+ * `dispatch beacon boot|report ARGS` with an option that subcommand does not know: the sentence
+ * that says so and names the closest it knows (a usage error, exit 2); else undefined.
+ */
+export function beaconUnknownOption(rawArgs: readonly string[]): string | undefined {
+  const [name, ...rest] = rawArgs;
+  const args = name === "boot" ? common : name === "report" ? reportArgs : undefined;
+  const unknown = args && unknownOption(rest, args);
+  return unknown && `${unknown}; dispatch beacon ${name} --help lists every option.`;
+}

@@ -33,7 +33,26 @@ export const args = {
   state: { type: "string", description: "Folder for the journal and kept reports (default: ~/.local/state/dispatch/OWNER/REPO/TAG, or …/folder/DIR)", valueHint: "dir" },
   fresh: { type: "boolean", default: false, description: "Start over instead of resuming an unfinished run (the old journal is kept aside)" },
   "file-failures": { type: "boolean", default: false, description: "File an issue (or, with --reports, write a file) for each failed job too" },
-  "exit-when-done": { type: "boolean", default: false, description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed" },
+  "summary-issue": { type: "boolean", default: false, description: "One issue for the run: a table of every job, kept current, closed with the tally when the run is over" },
+  lab: {
+    type: "string",
+    description: "Power the servers this TOML file names through their BMCs, point them at dispatch, cycle the ones that hang (README: Lab guide)",
+    valueHint: "file",
+  },
+  "boot-timeout": {
+    type: "string",
+    default: "10m",
+    description: "With --lab: power-cycle a server that makes no boot request this long after power-on",
+    valueHint: "duration",
+  },
+  retries: { type: "string", default: "1", description: "With --lab: run a job that failed without a report this many more times, on another server", valueHint: "n" },
+  junit: { type: "string", description: "Write the run as JUnit XML to this file (rewritten as jobs settle, complete at exit)", valueHint: "file" },
+  "fail-label": { type: "string", description: "A report carrying this label is a failed test (repeatable); --exit-when-done then exits 1", valueHint: "name" },
+  "exit-when-done": {
+    type: "boolean",
+    default: false,
+    description: "Exit once every job is finished or failed and filed: status 0 if all finished, 1 if any failed (or carries a --fail-label)",
+  },
   "log-format": {
     type: "enum",
     options: [...logFormats],

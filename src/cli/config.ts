@@ -5,7 +5,7 @@ import { authHelp, resolveToken } from "../github/token.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { args, missingHints } from "./args.ts";
 import { parseBind } from "./bind.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../core/duration.ts";
 import { repeatedValues } from "./repeated.ts";
 
 /** Turns parsed arguments and the environment into a run's configuration. */
@@ -44,7 +44,16 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     ...(parsed.state !== undefined && { stateDir: parsed.state }),
     fresh: parsed.fresh,
     fileFailures: parsed["file-failures"],
+    ...(parsed["summary-issue"] && { summaryIssue: true }),
+    ...(parsed.junit !== undefined && { junit: parsed.junit }),
+    failLabels: repeated(parsed, rawArgs, "fail-label"),
+    ...(parsed.lab !== undefined && { lab: parsed.lab }),
+    bootTimeoutMs: attempt(() => parseDuration(parsed["boot-timeout"], "--boot-timeout")),
+    retries: attempt(() => parseCount(parsed.retries, "--retries")),
   };
+  if (config.summaryIssue && source === "folder" && parsed.reports !== undefined) {
+    throw new UsageError("--summary-issue files an issue in --owner/--repo, but with --dir and --reports nothing goes to GitHub: leave out one of them");
+  }
   // GitHub is asked nothing, so no token is looked for (nor `gh` run).
   if (source === "folder" && parsed.reports !== undefined) return config;
   const token = await resolveToken({
@@ -91,7 +100,18 @@ function chooseSource(parsed: ParsedArgs<typeof args>): "release" | "folder" {
 
 /** Every --mdns-interface given; what citty parsed (its last one) when the raw arguments are not at hand. */
 function mdnsInterfaces(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[]): string[] {
-  const all = repeatedValues(rawArgs, args, "mdns-interface");
-  const last = parsed["mdns-interface"];
+  return repeated(parsed, rawArgs, "mdns-interface");
+}
+
+/** Every value of a repeatable flag; what citty parsed (its last one) when the raw arguments are not at hand. */
+function repeated(parsed: ParsedArgs<typeof args>, rawArgs: readonly string[], name: "mdns-interface" | "fail-label"): string[] {
+  const all = repeatedValues(rawArgs, args, name);
+  const last = parsed[name];
   return all.length > 0 ? all : last ? [last] : [];
+}
+
+/** A whole number of 0 or more, for a flag like --retries. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`${flag} takes a whole number (0 or more), not "${text}"`);
+  return Number(text.trim());
 }

@@ -1,5 +1,6 @@
-import { type CommandDef, runCommand } from "citty";
+import { type ArgsDef, type CommandDef, runCommand } from "citty";
 import { stripVTControlCharacters } from "node:util";
+import { unknownOption } from "./unknown-options.ts";
 
 export type RunMainOptions = {
   readonly rawArgs: readonly string[];
@@ -11,9 +12,10 @@ export type RunMainOptions = {
 };
 
 /**
- * citty's `runMain`, except that a command line citty refuses (a value not among the choices) is a
- * usage error with exit status 2, as the earlier dispatch had it and scripts check for; citty
- * itself exits 1, which is also what a run that failed uses.
+ * citty's `runMain`, except that a command line citty refuses (a value not among the choices,
+ * an option the command does not know) is a usage error with exit status 2, as the earlier
+ * dispatch had it and scripts check for; citty itself exits 1, which is also what a run that
+ * failed uses.
  */
 export async function runMain(command: CommandDef<any>, options: RunMainOptions): Promise<void> {
   const { rawArgs } = options;
@@ -22,6 +24,11 @@ export async function runMain(command: CommandDef<any>, options: RunMainOptions)
     return void options.exit(0);
   }
   if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) return void console.log(options.version);
+  const unknown = command.args ? unknownOption(rawArgs, command.args as ArgsDef) : undefined;
+  if (unknown !== undefined) {
+    console.error(`dispatch: ${unknown}; dispatch --help lists every option.`);
+    return void options.exit(2);
+  }
   try {
     await runCommand(command, { rawArgs: [...rawArgs] });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { FiledIssue, Time, Timeouts } from "./job.ts";
+import type { PowerState } from "./lab.ts";
 import type { Report } from "./report.ts";
 
 /** A job's report issue, or (`--file-failures`) the issue about its failure. */
@@ -40,6 +41,8 @@ export type DispatchEvent =
    * then says which.)
    */
   | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue; readonly for?: IssueKind }
+  /** A second report (see `ExtraReport`) was filed as a comment on its job's issue. */
+  | { readonly type: "extra-filed"; readonly at: Time; readonly name: string; readonly index: number; readonly issue: FiledIssue }
   /** `permanent`: GitHub refuses until its settings or the token change (no rate limit, no outage). */
   | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean; readonly for?: IssueKind }
   /**
@@ -47,6 +50,20 @@ export type DispatchEvent =
    * their jobs are free again; `timeouts` are this run's (they may differ from the last run's).
    */
   | { readonly type: "restarted"; readonly at: Time; readonly timeouts: Timeouts }
+  /** The power edge carried out a lab server's decision (`id`): what its BMC answered. */
+  | {
+      readonly type: "power-done";
+      readonly at: Time;
+      readonly server: string;
+      readonly id: number;
+      readonly ok: boolean;
+      readonly error?: string;
+      readonly power?: PowerState;
+      /** How long the BMC (or command) took, for /metrics. */
+      readonly ms?: number;
+    }
+  /** A lab server's BMC, asked between decisions, says its power changed. */
+  | { readonly type: "power-observed"; readonly at: Time; readonly server: string; readonly power: PowerState }
   /** The clock moved; timeouts are judged against it. */
   | { readonly type: "tick"; readonly at: Time };
 

@@ -1,4 +1,4 @@
-import type { Job, JobState, Late } from "./job.ts";
+import type { ExtraReport, Job, JobState, Late } from "./job.ts";
 import type { Report } from "./report.ts";
 
 /**
@@ -88,9 +88,48 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
   return { title: issueTitle, body: `${cutAt(text, room)}${marker}\n\n${footer}`, cut: true };
 }
 
+/** The hidden line that names a second report's comment, so a restart never adds it twice. */
+export function extraMarker(job: Job, context: RunContext, extra: ExtraReport): string {
+  const id = JSON.stringify([context.repository, context.release, job.workload.name, time(extra.at)]);
+  return `<!-- dispatch:extra ${id.replaceAll("--", "-\\u002d")} -->`;
+}
+
+/**
+ * A second, different report from the job's server, as a comment on the job's issue: the earlier
+ * dispatch lost these (417); labels, assignees and milestone are noted, as a comment cannot set them.
+ */
+export function extraComment(job: Job, extra: ExtraReport, context: RunContext, limit = issueBodyLimit): string {
+  const report = extra.report;
+  const fields = [
+    report.labels?.length ? `labels ${report.labels.map((l) => `\`${l}\``).join(", ")}` : "",
+    report.assignees?.length ? `assignees ${report.assignees.map((a) => `@${a}`).join(", ")}` : "",
+    report.milestone !== undefined ? `milestone \`${report.milestone}\`` : "",
+  ].filter(Boolean);
+  const head = `**Another report from ${serverOf(job)}** at ${time(extra.at)}: ${report.title.trim() === "" ? "(no title)" : report.title}`;
+  const footer = [
+    "---",
+    `Added by dispatch: the server reported again after its first report${fields.length ? `; it also asked for ${fields.join(", ")}` : ""}.`,
+    extraMarker(job, context, extra),
+  ].join("\n");
+  const body = report.body ?? "";
+  const partial = report.kept !== undefined && report.kept.chars > body.length;
+  const whole = `${head}\n\n${body ? `${body}\n\n` : ""}${footer}`;
+  if (!partial && whole.length <= limit) return whole;
+  const where = report.kept ? `; the whole text is kept on the dispatch host as \`${report.kept.file}\`` : "";
+  const marker = `\n\n✂️ **Cut by dispatch**: the report had ${report.kept?.chars ?? body.length} characters, more than a comment holds${where}.`;
+  const room = Math.max(0, limit - head.length - footer.length - marker.length - 4);
+  return `${head}\n\n${cutAt(body, room)}${marker}\n\n${footer}`;
+}
+
 function lateNote(late: Late): string {
   const issue = late.failureIssue ? ` (filed as #${late.failureIssue.number})` : "";
-  return `This report came after the run timeout: the job was marked failed at ${time(late.failedAt)} (${late.reason})${issue}; the run went on longer than \`--run-timeout\`.`;
+  const why = late.runTimeout ? "the run went on longer than `--run-timeout`" : "a report is proof the workload ran, so it is the result";
+  return `This report came ${lateWhen(late)}: the job was marked failed at ${time(late.failedAt)} (${late.reason})${issue}; ${why}.`;
+}
+
+/** When a late report came, in a few words for its issue, its log line and beacon's answer. */
+export function lateWhen(late: Late): string {
+  return late.runTimeout ? "after the run timeout" : "after dispatch had failed its job";
 }
 
 /** The issue that makes a failed job as visible as a failed test (`--file-failures`). */
@@ -129,7 +168,7 @@ function cutCodePoints(text: string, n: number): string {
 }
 
 /** The first `n` UTF-16 units of `text`, never splitting a surrogate pair. */
-function cutAt(text: string, n: number): string {
+export function cutAt(text: string, n: number): string {
   if (text.length <= n) return text;
   const code = text.charCodeAt(n - 1);
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);

@@ -1,3 +1,4 @@
+import type { LabState } from "./lab.ts";
 import type { Report } from "./report.ts";
 import type { Span } from "./spans.ts";
 import type { Workload } from "./workload.ts";
@@ -8,13 +9,44 @@ export type Time = number;
 /** Where a report (or failure) was filed: a GitHub issue, or a file (`--reports`), which has no number. */
 export type FiledIssue = { readonly number?: number; readonly url: string };
 
-/** A report that came after `--run-timeout` had failed its job: the run went on longer than guessed. */
+/**
+ * A report that came after dispatch had failed its job (the run timeout, the download timeout, the
+ * server asking the boot URL again mid-run): the report is proof the workload ran, so it is the result.
+ */
 export type Late = {
-  /** When the run timeout failed the job, and why (for the issue). */
+  /** When the job was failed, and why (for the issue). */
   readonly failedAt: Time;
   readonly reason: string;
+  /** Failed by `--run-timeout`: the run went on longer than guessed. */
+  readonly runTimeout?: true;
   /** The failure's own issue, when `--file-failures` had filed it before the report came. */
   readonly failureIssue?: FiledIssue;
+};
+
+/**
+ * A second, different report from the same server for a job that already has one: kept, and filed
+ * as a comment on the job's issue (a section of its file with `--reports`) once that issue exists.
+ */
+export type ExtraReport = {
+  readonly at: Time;
+  readonly report: Report;
+  /** Where it was filed; unset while waiting for the job's issue or for GitHub. */
+  readonly filed?: FiledIssue;
+};
+
+/** One server's go at a job: handed out, and how far it got. */
+export type Attempt = {
+  /** Its place among every attempt of the run (clocks can step back; this cannot). */
+  readonly n: number;
+  readonly ip: string;
+  /** When the server was handed the job (HEAD or GET). */
+  readonly at: Time;
+  /** When the server had every byte of it. */
+  readonly downloadedAt?: Time;
+  readonly bootedAt?: Time;
+  /** When this attempt ended without a report of its own, and why. */
+  readonly endedAt?: Time;
+  readonly reason?: string;
 };
 
 /**
@@ -38,12 +70,20 @@ export type Phase =
       readonly ip: string;
       readonly report: Report;
       readonly late?: Late;
+      readonly extras?: readonly ExtraReport[];
       /** Why the last attempt to file the issue failed, while it is being retried. */
       readonly lastError?: string;
       /** GitHub refused that attempt for good (permissions, issues turned off): see `lastError`. */
       readonly refused?: boolean;
     }
-  | { readonly state: "finished"; readonly ip: string; readonly report: Report; readonly issue: FiledIssue; readonly late?: Late }
+  | {
+      readonly state: "finished";
+      readonly ip: string;
+      readonly report: Report;
+      readonly issue: FiledIssue;
+      readonly late?: Late;
+      readonly extras?: readonly ExtraReport[];
+    }
   | {
       readonly state: "failed";
       readonly ip?: string;
@@ -77,6 +117,8 @@ export type Job = {
   readonly entered: Readonly<Partial<Record<JobState, Time>>>;
   /** Last time the server holding the job did anything with it; timeouts count from here. */
   readonly seen?: Time;
+  /** Every server's go at it, oldest first. */
+  readonly attempts: readonly Attempt[];
 };
 
 export type Timeouts = {
@@ -90,8 +132,17 @@ export type DispatchState = {
   /** In queue order. */
   readonly jobs: readonly Job[];
   readonly timeouts: Timeouts;
+  /** Attempts handed out so far (numbers the next one). */
+  readonly attemptCount: number;
+  /** The servers dispatch powers (`--lab`); absent without a lab file. */
+  readonly lab?: LabState;
 };
 
-export function initialState(workloads: readonly Workload[], timeouts: Timeouts): DispatchState {
-  return { jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {} })), timeouts };
+export function initialState(workloads: readonly Workload[], timeouts: Timeouts, lab?: LabState): DispatchState {
+  return {
+    jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {}, attempts: [] })),
+    timeouts,
+    attemptCount: 0,
+    ...(lab && { lab }),
+  };
 }

@@ -11,9 +11,12 @@ export type Outcome =
   | { readonly kind: "poweroff" }
   /** `beacon boot` was taken: `job` is booting. */
   | { readonly kind: "booted"; readonly job: Job }
-  /** `beacon report` was taken for `job`; `repeat` when it is the same report sent again (its answer was lost). */
-  | { readonly kind: "report-accepted"; readonly job: Job; readonly repeat: boolean }
-  /** `beacon boot`/`report` from an address with nothing here to boot or report: beacon's 417. */
-  | { readonly kind: "not-mine" }
+  /**
+   * `beacon report` was taken for `job`; `repeat` when it is the same report sent again (its
+   * answer was lost); `extra` when it is a second, different one (filed as a comment).
+   */
+  | { readonly kind: "report-accepted"; readonly job: Job; readonly repeat: boolean; readonly extra?: true }
+  /** `beacon boot`/`report` from an address with nothing here to boot or report: beacon's 417, and why. */
+  | { readonly kind: "not-mine"; readonly reason: string }
   /** Events whose sender needs no answer (progress, ticks, filing results, restarts). */
   | { readonly kind: "noted" };

@@ -1,9 +1,10 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent, IssueKind } from "./events.ts";
-import type { DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
+import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
 import type { Outcome } from "./outcome.ts";
-import { type Report, sameReport } from "./report.ts";
-import { canBoot, canReport, downloaded, heldBy, lastReportBy, lastRunBy } from "./selectors.ts";
+import type { Report } from "./report.ts";
+import { bootRequestSeen, bootedSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, serverByIp, updateServer } from "./power.ts";
+import { downloaded, heldBy, isDone, knownReport, lastRunBy } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
 /** The state after an event, and what was decided about it for the edge that sent it. */
@@ -22,6 +23,41 @@ const noted = (state: DispatchState): Step => ({ state, outcome: { kind: "noted"
  * as it was, and the outcome says so.
  */
 export function step(state: DispatchState, event: DispatchEvent): Step {
+  const result = stepQueue(state, event);
+  if (!result.state.lab) return result;
+  return { state: labStep(result.state, event, result.outcome), outcome: result.outcome };
+}
+
+/**
+ * With a lab: what the event means for its servers, then what follows from time and the whole
+ * state (see power.ts). Every decision is in the state, so a replay reaches the same ones.
+ */
+function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): DispatchState {
+  switch (event.type) {
+    case "boot-requested":
+      state = bootRequestSeen(state, event.ip, outcome.kind === "serve", event.at);
+      break;
+    case "booted":
+      if (outcome.kind === "booted" && outcome.job.entered.booting === event.at) state = bootedSeen(state, event.ip, event.at);
+      break;
+    case "power-done":
+      state = powerDone(state, event.server, event.id, event.ok, event.error, event.power, event.at);
+      break;
+    case "power-observed":
+      state = powerObserved(state, event.server, event.power);
+      break;
+    case "restarted":
+      state = labRestarted(state, event.at);
+      break;
+    default:
+      break;
+  }
+  state = releaseTakenOut(state, event.at);
+  if (noServerLeft(state)) state = failUnrunnable(state, event.at);
+  return decide(state, event.at, isDone(state), state.jobs.some((job) => job.phase.state === "unassigned"));
+}
+
+function stepQueue(state: DispatchState, event: DispatchEvent): Step {
   switch (event.type) {
     case "boot-requested": {
       const next = bootRequested(state, event.ip, event.download, event.at);
@@ -42,30 +78,36 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
       return noted(
         updateJob(state, event.name, (job) => {
           if (job.phase.state !== "downloading" || job.phase.ip !== event.ip) return job;
-          if (event.gone && event.error !== undefined) return enter(job, { state: "failed", ip: event.ip, reason: event.error }, event.at);
+          if (event.gone && event.error !== undefined) return endAttempt(enter(job, { state: "failed", ip: event.ip, reason: event.error }, event.at), event.ip, event.at, event.error);
           const received = addSpan(job.phase.received, [event.start, event.start + event.sent]);
-          const next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+          let next: Job = { ...job, phase: { ...job.phase, received }, seen: event.at };
+          if (downloaded(next) && !downloaded(job)) next = touchAttempt(next, event.ip, { downloadedAt: event.at });
           // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
           // boot this, so the job goes back to the queue for whichever server asks next. A job
           // the server already has whole is kept: the failure came after it needed anything.
-          if (event.error !== undefined && event.upstream && !downloaded(next)) return enter(job, { state: "unassigned" }, event.at);
+          if (event.error !== undefined && event.upstream && !downloaded(next)) return endAttempt(enter(job, { state: "unassigned" }, event.at), event.ip, event.at, `its source could not deliver it (${event.error})`);
           return next;
         }),
       );
 
-    case "booted": {
-      const job = heldBy(state, event.ip);
-      if (!job || !canBoot(job)) return { state, outcome: { kind: "not-mine" } };
-      // A repeated `beacon boot` only counts as activity.
-      const next = job.phase.state === "booting" ? { ...job, seen: event.at } : enter(job, { state: "booting", ip: event.ip }, event.at);
-      return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
-    }
+    case "booted":
+      return booted(state, event.ip, event.at);
 
     case "reported":
       return reported(state, event.ip, event.report, event.at);
 
     case "issue-filed":
       return noted(updateJob(state, event.name, (job) => issueFiled(job, event.issue, event.for, event.at)));
+
+    case "extra-filed":
+      return noted(
+        updateJob(state, event.name, (job) => {
+          const phase = job.phase;
+          if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
+          const extras = phase.extras.map((extra, i) => (i === event.index ? { ...extra, filed: event.issue } : extra));
+          return { ...job, phase: { ...phase, extras } };
+        }),
+      );
 
     case "filing-failed":
       return noted(
@@ -84,34 +126,86 @@ export function step(state: DispatchState, event: DispatchEvent): Step {
     case "tick":
       return noted(expire(state, event.at));
 
+    // The lab's own events: labStep handles them.
+    case "power-done":
+    case "power-observed":
+      return noted(state);
+
     default:
       return event satisfies never;
   }
 }
 
 /**
- * A report belongs to the job its server was last running while that job has no report yet:
- * booting, or failed by the run timeout (a burn-in that ran longer than guessed is still a
- * result). The same report sent again (beacon got no answer the first time) is recognised and
- * taken again, changing nothing.
+ * `beacon boot` belongs to the job the server last ran (see `lastRunBy`). It is taken while that
+ * job is downloading or booting there, and also after dispatch gave up on it (freed or failed by a
+ * timeout, or failed because the server asked the boot URL again): the workload is running, so the
+ * job is booting again there, and a job the server was handed since goes back to the queue.
+ */
+function booted(state: DispatchState, ip: string, at: Time): Step {
+  const job = lastRunBy(state, ip);
+  const refuse = (reason: string): Step => ({ state, outcome: { kind: "not-mine", reason } });
+  if (!job) return refuse(`${ip} was never handed a workload by this dispatch`);
+  const phase = job.phase;
+  const name = job.workload.name;
+  switch (phase.state) {
+    case "reported":
+    case "finished":
+      return refuse(`${name}, the last workload ${ip} ran, has already reported`);
+    case "assigned":
+    case "downloading":
+    case "booting":
+      if (phase.ip !== ip) return refuse(`${name} went to ${phase.ip} after ${ip} went quiet`);
+      if (phase.state === "assigned") return refuse(`${ip} asked for ${name} but has not downloaded it`);
+      break;
+    case "unassigned":
+    case "failed":
+      break;
+    default:
+      return phase satisfies never;
+  }
+  // A repeated `beacon boot` only counts as activity.
+  if (phase.state === "booting") {
+    const next = { ...job, seen: at };
+    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
+  }
+  let next = state;
+  const other = heldBy(next, ip);
+  if (other && other !== job) next = replaceJob(next, endAttempt(enter(other, { state: "unassigned" }, at), ip, at, `${ip} went on running ${name}`));
+  const revived = touchAttempt(enter(job, { state: "booting", ip }, at), ip, { bootedAt: at }, true);
+  return { state: replaceJob(next, revived), outcome: { kind: "booted", job: revived } };
+}
+
+/**
+ * A report is proof its workload ran: it belongs to the job the server last ran (see `lastRunBy`),
+ * whatever dispatch had concluded about that job meanwhile (a late report after a timeout, a
+ * report without `beacon boot`, a report after the server asked the boot URL again). The same
+ * report sent again (beacon got no answer the first time) is recognised and changes nothing; a
+ * second, different one is kept as an extra, filed as a comment on the job's issue.
  */
 function reported(state: DispatchState, ip: string, report: Report, at: Time): Step {
   const job = lastRunBy(state, ip);
-  if (job && canReport(job)) {
-    const phase = job.phase;
-    const late: Late | undefined =
-      phase.state === "failed"
-        ? { failedAt: job.entered.failed ?? at, reason: phase.reason, ...(phase.issue && { failureIssue: phase.issue }) }
-        : undefined;
-    const next = enter(job, { state: "reported", ip, report, ...(late && { late }) }, at);
-    return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
+  if (!job) return { state, outcome: { kind: "not-mine", reason: `${ip} was never handed a workload by this dispatch` } };
+  const phase = job.phase;
+  if (phase.state === "reported" || phase.state === "finished") {
+    if (knownReport(job, report)) return { state, outcome: { kind: "report-accepted", job, repeat: true } };
+    const next: Job = { ...job, phase: { ...phase, extras: [...(phase.extras ?? []), { at, report }] } };
+    return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false, extra: true } };
   }
-  const last = lastReportBy(state, ip);
-  const lastPhase = last?.phase;
-  if (last && (lastPhase?.state === "reported" || lastPhase?.state === "finished") && sameReport(lastPhase.report, report)) {
-    return { state, outcome: { kind: "report-accepted", job: last, repeat: true } };
-  }
-  return { state, outcome: { kind: "not-mine" } };
+  const late: Late | undefined =
+    phase.state === "failed"
+      ? {
+          failedAt: job.entered.failed ?? at,
+          reason: phase.reason,
+          ...(phase.runTimeout && { runTimeout: true as const }),
+          ...(phase.issue && { failureIssue: phase.issue }),
+        }
+      : undefined;
+  // A job another server took after this one went quiet ends there: its workload already ran.
+  const holder = "ip" in phase && phase.ip !== undefined && phase.ip !== ip && phase.state !== "failed" ? phase.ip : undefined;
+  const ended = holder ? endAttempt(job, holder, at, `${ip} reported it`) : job;
+  const next = touchAttempt(enter(ended, { state: "reported", ip, report, ...(late && { late }) }, at), ip, {}, true);
+  return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
 }
 
 /** What an issue GitHub took does to its job. */
@@ -120,7 +214,11 @@ function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at
   if (phase.state === "reported") {
     // The failure's issue, filed just before a late report came: the report's issue names it.
     if (kind === "failure") return phase.late && !phase.late.failureIssue ? { ...job, phase: { ...phase, late: { ...phase.late, failureIssue: issue } } } : job;
-    return enter(job, { state: "finished", ip: phase.ip, report: phase.report, issue, ...(phase.late && { late: phase.late }) }, at);
+    return enter(
+      job,
+      { state: "finished", ip: phase.ip, report: phase.report, issue, ...(phase.late && { late: phase.late }), ...(phase.extras && { extras: phase.extras }) },
+      at,
+    );
   }
   // A failure's own issue (`--file-failures`): the job stays failed, now with its issue.
   if (phase.state === "failed" && !phase.issue && kind !== "report") {
@@ -131,6 +229,8 @@ function issueFiled(job: Job, issue: FiledIssue, kind: IssueKind | undefined, at
 }
 
 function bootRequested(state: DispatchState, ip: string, download: boolean, at: Time): DispatchState {
+  // A server taken out gets poweroff.efi, whatever it asks.
+  if (isQuarantined(serverByIp(state, ip))) return state;
   const held = heldBy(state, ip);
   if (held) {
     const phase = held.phase;
@@ -149,34 +249,107 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
       phase.state === "booting"
         ? "booted but never reported: the server asked for a new workload"
         : "downloaded but never sent `beacon boot`: the server asked for a new workload";
-    state = replaceJob(state, enter(held, { state: "failed", ip, reason }, at));
+    state = replaceJob(state, runEnded(state, held, ip, at, reason));
   }
 
-  const next = state.jobs.find((job) => job.phase.state === "unassigned");
+  const next = nextJobFor(state, ip);
   if (!next) return state; // nothing left: the edge hands out poweroff.efi
   const phase: Phase = download ? { state: "downloading", ip, bytes: 0, received: [] } : { state: "assigned", ip };
-  return replaceJob(state, enter(next, phase, at));
+  const n = state.attemptCount + 1;
+  return { ...replaceJob(state, { ...enter(next, phase, at), attempts: [...next.attempts, { n, ip, at }] }), attemptCount: n };
 }
 
-/** Frees jobs whose server went quiet mid-download, fails those that never got further. */
+/**
+ * The next job for a server: the first unassigned one in queue order. With a lab, a job that
+ * already failed on this server waits for another server while one is still up to take it.
+ */
+function nextJobFor(state: DispatchState, ip: string): Job | undefined {
+  const unassigned = state.jobs.filter((job) => job.phase.state === "unassigned");
+  const lab = state.lab;
+  if (!lab) return unassigned[0];
+  const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && s.stage !== "off" && s.stage !== "restored");
+  const failedHere = (job: Job) => job.attempts.some((a) => a.ip === ip && a.endedAt !== undefined);
+  return others ? unassigned.find((job) => !failedHere(job)) : unassigned[0];
+}
+
+/**
+ * A run ended without a report of its own (timed out, or the server asked for a new one).
+ * Without a lab the job fails. With one it goes back to the queue while it has `retries` left
+ * (on another server where there is one), and fails after that.
+ */
+function runEnded(state: DispatchState, job: Job, ip: string, at: Time, reason: string, runTimeout = false): Job {
+  const ended = endAttempt(job, ip, at, reason);
+  const retries = state.lab?.rules.retries ?? 0;
+  const failures = ended.attempts.filter((a) => a.endedAt !== undefined).length;
+  if (state.lab && failures <= retries) return enter(ended, { state: "unassigned" }, at);
+  const why = failures > 1 ? `${reason} (attempt ${failures} of ${retries + 1})` : reason;
+  return enter(ended, { state: "failed", ip, reason: why, ...(runTimeout && { runTimeout: true as const }) }, at);
+}
+
+/**
+ * Frees jobs whose server went quiet mid-download, fails (or, with a lab, retries) those that
+ * never got further. With a lab, the server a job timed out on hung: it is cycled.
+ */
 function expire(state: DispatchState, now: Time): DispatchState {
   const { downloadMs, runMs } = state.timeouts;
-  let changed = false;
-  const jobs = state.jobs.map((job): Job => {
+  const hung: [ip: string, reason: string][] = [];
+  let next = state;
+  for (const job of state.jobs) {
     const quiet = now - (job.seen ?? now);
     const phase = job.phase;
-    let next: Job = job;
     if ((phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) && quiet >= downloadMs) {
-      next = enter(job, { state: "unassigned" }, now);
+      const reason = `quiet for ${formatDuration(downloadMs)} mid-download`;
+      // Without a lab a stalled download is only freed, as ever; with one it is an attempt like any other.
+      next = replaceJob(next, state.lab ? runEnded(state, job, phase.ip, now, reason) : endAttempt(enter(job, { state: "unassigned" }, now), phase.ip, now, reason));
+      hung.push([phase.ip, reason]);
     } else if (phase.state === "downloading" && quiet >= downloadMs) {
-      next = enter(job, { state: "failed", ip: phase.ip, reason: `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}` }, now);
+      const reason = `downloaded but no \`beacon boot\` within ${formatDuration(downloadMs)}`;
+      next = replaceJob(next, runEnded(state, job, phase.ip, now, reason));
+      hung.push([phase.ip, reason]);
     } else if (phase.state === "booting" && now - (job.entered.booting ?? now) >= runMs) {
-      next = enter(job, { state: "failed", ip: phase.ip, reason: `booted but no report within ${formatDuration(runMs)}`, runTimeout: true }, now);
+      const reason = `booted but no report within ${formatDuration(runMs)}`;
+      next = replaceJob(next, runEnded(state, job, phase.ip, now, reason, true));
+      hung.push([phase.ip, reason]);
     }
-    if (next !== job) changed = true;
-    return next;
-  });
-  return changed ? { ...state, jobs } : state;
+  }
+  for (const [ip, reason] of hung) next = hungSeen(next, ip, reason, now);
+  return next;
+}
+
+/** A server taken out gives back the job it held: it runs elsewhere (or fails, with no retries left). */
+function releaseTakenOut(state: DispatchState, at: Time): DispatchState {
+  for (const server of state.lab?.servers ?? []) {
+    if (server.health.state !== "quarantined") continue;
+    const held = heldBy(state, server.ip);
+    if (held) state = replaceJob(state, runEnded(state, held, server.ip, at, `its server ${server.name} was taken out: ${server.health.reason}`));
+  }
+  return state;
+}
+
+/** Every lab server is out: what is left in the queue can never run. */
+function failUnrunnable(state: DispatchState, at: Time): DispatchState {
+  const names = state.lab!.servers.map((s) => s.name).join(", ");
+  for (const job of state.jobs) {
+    if (job.phase.state === "unassigned") state = replaceJob(state, enter(job, { state: "failed", reason: `no server left to run it: every lab server (${names}) was taken out` }, at));
+  }
+  return state;
+}
+
+/**
+ * A decision to power on or cycle that was pending when dispatch stopped may have been carried
+ * out: taking it as done never cycles a server twice for one timeout, and the boot timeout still
+ * catches a server that did not come up. Other decisions are carried out again (they are safe to repeat).
+ */
+function labRestarted(state: DispatchState, at: Time): DispatchState {
+  for (const server of state.lab?.servers ?? []) {
+    const pending = server.pending;
+    if (pending?.action !== "on" && pending?.action !== "cycle") continue;
+    state = updateServer(state, server.name, (s) => {
+      const { pending: _, ...rest } = s;
+      return { ...rest, stage: "running", awaitingBootSince: at, last: { id: pending.id, action: pending.action, ok: true, error: "dispatch stopped while it was being done: taken as done", at } };
+    });
+  }
+  return state;
 }
 
 /**
@@ -188,7 +361,9 @@ function expire(state: DispatchState, now: Time): DispatchState {
 function restarted(state: DispatchState, at: Time, timeouts: Timeouts): DispatchState {
   const jobs = state.jobs.map((job): Job => {
     const phase = job.phase;
-    if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) return enter(job, { state: "unassigned" }, at);
+    if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) {
+      return endAttempt(enter(job, { state: "unassigned" }, at), phase.ip, at, "its download was cut when dispatch stopped");
+    }
     if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
     // A refusal was the old process's answer: this one may have another token or GitHub new settings.
     if ((phase.state === "reported" || phase.state === "failed") && phase.refused) {
@@ -198,6 +373,23 @@ function restarted(state: DispatchState, at: Time, timeouts: Timeouts): Dispatch
     return job;
   });
   return { ...state, jobs, timeouts };
+}
+
+/**
+ * Changes the server's latest attempt at the job. `resume`: the attempt goes on after all (its
+ * workload booted or reported after dispatch had ended it), so its end is cleared.
+ */
+function touchAttempt(job: Job, ip: string, change: Partial<Attempt>, resume = false): Job {
+  const i = job.attempts.findLastIndex((a) => a.ip === ip);
+  if (i < 0) return job;
+  const { endedAt: _, reason: __, ...open } = job.attempts[i]!;
+  const next = { ...(resume ? open : job.attempts[i]!), ...change };
+  return { ...job, attempts: job.attempts.map((a, k) => (k === i ? next : a)) };
+}
+
+/** The server's attempt at the job ended without a report of its own. */
+function endAttempt(job: Job, ip: string, at: Time, reason: string): Job {
+  return touchAttempt(job, ip, { endedAt: at, reason });
 }
 
 function enter(job: Job, phase: Phase, at: Time): Job {

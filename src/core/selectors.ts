@@ -1,4 +1,5 @@
-import type { DispatchState, Job, JobState } from "./job.ts";
+import type { Attempt, DispatchState, Job, JobState } from "./job.ts";
+import { type Report, sameReport } from "./report.ts";
 import { coversAll } from "./spans.ts";
 
 /** States in which a job belongs to a server: it asked for it and has not reported yet. */
@@ -14,26 +15,40 @@ export function downloaded(job: Job): boolean {
   return job.phase.state === "downloading" && coversAll(job.phase.received, job.workload.size);
 }
 
-/** A server may `beacon boot` once it is downloading (or again, harmlessly, once booting). */
-export function canBoot(job: Job | undefined): boolean {
-  return job?.phase.state === "downloading" || job?.phase.state === "booting";
-}
-
-/** A job takes a report while it runs, or once the run timeout failed it (the run was longer than guessed). */
-export function canReport(job: Job | undefined): boolean {
-  const phase = job?.phase;
-  return phase?.state === "booting" || (phase?.state === "failed" && phase.runTimeout === true);
-}
-
-/** The job this server booted last (whatever became of it since), if any. */
-export function lastRunBy(state: DispatchState, ip: string): Job | undefined {
-  let last: Job | undefined;
+/** Each job this server was handed, with its latest attempt there, newest first. */
+export function attemptsBy(state: DispatchState, ip: string): { readonly job: Job; readonly attempt: Attempt }[] {
+  const found: { job: Job; attempt: Attempt }[] = [];
   for (const job of state.jobs) {
-    const phase = job.phase;
-    if (job.entered.booting === undefined || !("ip" in phase) || phase.ip !== ip) continue;
-    if (!last || job.entered.booting > (last.entered.booting ?? 0)) last = job;
+    const attempt = job.attempts.findLast((a) => a.ip === ip);
+    if (attempt) found.push({ job, attempt });
   }
-  return last;
+  return found.sort((a, b) => b.attempt.n - a.attempt.n);
+}
+
+/**
+ * The job a `beacon boot` or `beacon report` from this server is about: the last one it ran (had
+ * whole, or booted), whatever became of it since. A job handed out after that one but not yet
+ * downloaded whole is the next one the server asked for, not what is running (it asked the boot
+ * URL again mid-run); once that next one is whole or booted, it is the one.
+ */
+export function lastRunBy(state: DispatchState, ip: string): Job | undefined {
+  const mine = attemptsBy(state, ip);
+  const ran = mine.find(({ job, attempt }) => attempt.bootedAt !== undefined || attempt.downloadedAt !== undefined || downloaded(job));
+  return (ran ?? mine[0])?.job;
+}
+
+/** The same report sent again, as the job's report or as one of its extras. */
+export function knownReport(job: Job, report: Report): boolean {
+  const phase = job.phase;
+  if (phase.state !== "reported" && phase.state !== "finished") return false;
+  return sameReport(phase.report, report) || (phase.extras ?? []).some((extra) => sameReport(extra.report, report));
+}
+
+/** A job's second reports that wait to be filed as comments on its issue (which must exist first). */
+export function pendingExtras(job: Job): number[] {
+  const phase = job.phase;
+  if (phase.state !== "finished" || !phase.extras) return [];
+  return phase.extras.flatMap((extra, i) => (extra.filed ? [] : [i]));
 }
 
 export function countByState(state: DispatchState): Record<JobState, number> {
@@ -65,7 +80,7 @@ export function needsIssue(job: Job, fileFailures: boolean): boolean {
 
 /** Every job is finished or failed and nothing is left to file: a run can end here. */
 export function isSettled(state: DispatchState, fileFailures: boolean): boolean {
-  return isDone(state) && !state.jobs.some((job) => needsIssue(job, fileFailures));
+  return isDone(state) && !state.jobs.some((job) => needsIssue(job, fileFailures) || pendingExtras(job).length > 0);
 }
 
 /** GitHub refused the job's last filing for good (permissions, issues turned off). */
@@ -80,19 +95,5 @@ export function filingRefused(job: Job): boolean {
  */
 export function isSettledOrRefused(state: DispatchState, fileFailures: boolean): boolean {
   const ended = (job: Job) => job.phase.state === "finished" || job.phase.state === "failed" || (job.phase.state === "reported" && filingRefused(job));
-  return state.jobs.every(ended) && state.jobs.every((job) => !needsIssue(job, fileFailures) || filingRefused(job));
-}
-
-/**
- * The job this server last reported, while its report is pending or filed: a `beacon report`
- * sent again (its answer was lost) is recognised instead of refused.
- */
-export function lastReportBy(state: DispatchState, ip: string): Job | undefined {
-  let last: Job | undefined;
-  for (const job of state.jobs) {
-    const phase = job.phase;
-    if ((phase.state !== "reported" && phase.state !== "finished") || phase.ip !== ip) continue;
-    if (!last || (job.entered.reported ?? 0) > (last.entered.reported ?? 0)) last = job;
-  }
-  return last;
+  return state.jobs.every(ended) && state.jobs.every((job) => (!needsIssue(job, fileFailures) || filingRefused(job)) && pendingExtras(job).length === 0);
 }

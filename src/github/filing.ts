@@ -83,56 +83,127 @@ export type IssueRequest = {
   readonly labels?: readonly string[];
   readonly assignees?: readonly string[];
   readonly milestone?: string;
+  /** What GitHub refused in earlier attempts at this issue; grows with each 422. */
+  readonly refusals?: Refusals;
 };
 
-type Field = "labels" | "assignees" | "milestone";
-const droppable: readonly Field[] = ["labels", "assignees", "milestone"];
+/**
+ * The values GitHub refused for one issue, and a note for each saying why. Kept between
+ * attempts, so that a retry (after a 5xx or a rate limit) never starts again with every field.
+ */
+export type Refusals = { readonly labels: string[]; readonly assignees: string[]; milestone: boolean; readonly notes: string[] };
+
+export const noRefusals = (): Refusals => ({ labels: [], assignees: [], milestone: false, notes: [] });
+
+type Fields = { labels?: string[]; assignees?: string[]; milestone?: number };
+
+/** GitHub's names are matched as it matches them: labels trimmed, both without regard to case. */
+const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /**
- * Creates the issue. A field GitHub refuses with 422 (an assignee who cannot be assigned, a
- * label or milestone the token may not set) cannot be fixed by retrying, so the issue is filed
- * once more without it, and the body says what was left out and why. Any other failure is
- * thrown for the filer to retry.
+ * Creates the issue. GitHub answers a field it refuses (an assignee who cannot be assigned, a
+ * label over 50 characters, a milestone gone) with 422 naming one value; retrying cannot fix
+ * it, so the issue is filed again without that value, the body saying what was left out and
+ * why, until GitHub takes it: at worst with its title and body alone. Any other failure is
+ * thrown for the filer to retry, and `refusals` keeps what is already known to be refused.
  */
 export async function createIssueKeepingReport(octokit: Octokit, owner: string, repo: string, request: IssueRequest): Promise<FiledIssue> {
-  const notes: string[] = [];
+  const refusals = request.refusals ?? noRefusals();
+  const lookups: string[] = [];
   let milestone: number | undefined;
-  if (request.milestone !== undefined) {
+  if (request.milestone !== undefined && !refusals.milestone) {
     milestone = await milestoneNumber(octokit, owner, repo, request.milestone);
-    if (milestone === undefined) notes.push(`dispatch filed this without the milestone "${request.milestone}": the repository has no milestone of that title.`);
+    if (milestone === undefined) lookups.push(`dispatch filed this without the milestone "${request.milestone}": the repository has no milestone of that title.`);
   }
-  const fields: { labels?: string[]; assignees?: string[]; milestone?: number } = {
-    ...(request.labels?.length && { labels: [...request.labels] }),
-    ...(request.assignees?.length && { assignees: [...request.assignees] }),
-    ...(milestone !== undefined && { milestone }),
-  };
-  const create = () => {
-    const { title, body } = request.compose(notes);
-    return octokit.rest.issues.create({ owner, repo, title, body, ...fields });
-  };
-  try {
-    const { data } = await create();
-    return { number: data.number, url: data.html_url };
-  } catch (error) {
-    const e = error as ErrorLike;
-    if (e.status !== 422 || !e.response) throw error;
-    const refused = refusedFields(e.response.data).filter((f) => f in fields);
-    // A 422 that names none of the optional fields: leave them all out rather than the report.
-    const drop = refused.length > 0 ? refused : droppable.filter((f) => f in fields);
-    if (drop.length === 0) throw error;
-    for (const field of drop) {
-      notes.push(`dispatch filed this without \`${field}: ${JSON.stringify(field === "milestone" ? request.milestone : fields[field])}\`: GitHub refused it (${e.message}).`);
-      delete fields[field];
+  // Each 422 takes at least one value away (see `refuse`), so this ends.
+  for (;;) {
+    const fields = remaining(request, milestone, refusals);
+    const { title, body } = request.compose([...lookups, ...refusals.notes]);
+    try {
+      const { data } = await octokit.rest.issues.create({ owner, repo, title, body, ...fields });
+      return { number: data.number, url: data.html_url };
+    } catch (error) {
+      const e = error as ErrorLike;
+      if (e.status !== 422 || !e.response || !refuse(e.response.data, fields, request.milestone, refusals)) throw error;
     }
-    const { data } = await create();
-    return { number: data.number, url: data.html_url };
   }
 }
 
-/** The optional fields a 422 "Validation Failed" names in its `errors`. */
-function refusedFields(data: unknown): Field[] {
-  const errors = (data as { errors?: unknown })?.errors;
-  if (!Array.isArray(errors)) return [];
-  const fields = errors.map((error) => (typeof error === "object" && error ? (error as { field?: unknown }).field : undefined));
-  return droppable.filter((field) => fields.includes(field) || (field === "assignees" && fields.includes("assignee")));
+function remaining(request: IssueRequest, milestone: number | undefined, refusals: Refusals): Fields {
+  const labels = (request.labels ?? []).filter((l) => !refusals.labels.some((r) => r === l));
+  const assignees = (request.assignees ?? []).filter((a) => !refusals.assignees.some((r) => r === a));
+  return {
+    ...(labels.length > 0 && { labels }),
+    ...(assignees.length > 0 && { assignees }),
+    ...(milestone !== undefined && !refusals.milestone && { milestone }),
+  };
 }
+
+type FieldError = { resource?: unknown; field?: unknown; code?: unknown; value?: unknown; message?: unknown };
+
+type Drop = { readonly field: "labels" | "assignees"; readonly value: string; readonly reason: string } | { readonly field: "milestone"; readonly reason: string };
+
+/**
+ * Adds to `refusals` what a 422 "Validation Failed" refuses of `fields`: the values its
+ * `errors` name (`value`: a string, a number or a list), else the whole field it names; when
+ * it names nothing that is there (a title or body refused, or no `errors` at all), every field
+ * left. False when nothing new was left to drop: GitHub refuses the title or the body.
+ */
+function refuse(data: unknown, fields: Fields, milestoneTitle: string | undefined, refusals: Refusals): boolean {
+  const raw = (data as { errors?: unknown })?.errors;
+  const errors: FieldError[] = Array.isArray(raw) ? raw.filter((e): e is FieldError => typeof e === "object" && e !== null) : [];
+  const drops: Drop[] = [];
+  for (const error of errors) {
+    const reason = `GitHub refused it (${describe(error)})`;
+    const values = valuesOf(error.value);
+    const pick = (field: "labels" | "assignees", blankOnly: boolean) => {
+      const present = fields[field] ?? [];
+      const named = blankOnly ? present.filter((v) => v.trim() === "") : present.filter((v) => values.some((n) => sameName(v, n)));
+      for (const value of named.length > 0 ? named : present) drops.push({ field, value, reason });
+    };
+    if (error.resource === "Label" || error.field === "labels") pick("labels", values.length === 0 && error.code === "missing_field");
+    else if (error.field === "assignees" || error.field === "assignee") pick("assignees", false);
+    else if (error.field === "milestone" && fields.milestone !== undefined) drops.push({ field: "milestone", reason });
+  }
+  if (drops.length === 0) {
+    // A refusal that names none of the optional fields: leave them all out rather than the report.
+    const reason = `GitHub refused the issue with it (${errors.length > 0 ? errors.map(describe).join("; ") : messageOf(data)})`;
+    for (const field of ["labels", "assignees"] as const) for (const value of fields[field] ?? []) drops.push({ field, value, reason });
+    if (fields.milestone !== undefined) drops.push({ field: "milestone", reason });
+  }
+  let added = 0;
+  for (const drop of drops) {
+    if (drop.field === "milestone") {
+      if (refusals.milestone) continue;
+      added++;
+      refusals.milestone = true;
+      refusals.notes.push(`dispatch filed this without the milestone \`${JSON.stringify(milestoneTitle)}\`: ${drop.reason}.`);
+      continue;
+    }
+    if (refusals[drop.field].includes(drop.value)) continue;
+    refusals[drop.field].push(drop.value);
+    added++;
+    const what = drop.field === "labels" ? "label" : "assignee";
+    const hint = drop.field === "labels" && [...drop.value.trim()].length > labelLimit ? ` GitHub takes label names of up to ${labelLimit} characters.` : "";
+    refusals.notes.push(`dispatch filed this without the ${what} \`${JSON.stringify(drop.value)}\`: ${drop.reason}.${hint}`);
+  }
+  return added > 0;
+}
+
+/** GitHub's longest label name, in characters. */
+const labelLimit = 50;
+
+const valuesOf = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "string" || typeof v === "number").map(String);
+
+/** One error of a 422, in GitHub's own terms: `422: Issue assignees invalid`. */
+function describe(error: FieldError): string {
+  const words = [error.resource, error.field, error.code].filter((w) => typeof w === "string" && w !== "").join(" ");
+  const message = typeof error.message === "string" && error.message !== "" ? `: ${error.message}` : "";
+  return `422: ${words || "Validation Failed"}${message}`;
+}
+
+const messageOf = (data: unknown): string => {
+  const message = (data as { message?: unknown })?.message;
+  return `422: ${typeof message === "string" ? message.split("\n")[0] : "Unprocessable Entity"}`;
+};

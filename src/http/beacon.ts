@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { lateWhen } from "../core/issue.ts";
 import type { Store } from "../core/store.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
 import { type OpenSpool, SpoolError, closeAfter, readLimits, readReport } from "./report-reader.ts";
@@ -22,8 +23,8 @@ export type BeaconDeps = {
  * 417 is beacon's "not mine": it tries every dispatch it can find, and treats 417 as a sign to
  * try the next one. Any other error it reports as an error.
  */
-function notMine(c: Context<AppEnv>, ip: string, what: string): Response {
-  return c.text(`${ip} has no ${what} workload here\n`, 417);
+function notMine(c: Context<AppEnv>, reason: string): Response {
+  return c.text(`not this dispatch's job: ${reason}\n`, 417);
 }
 
 /** POST: `beacon boot`, the workload is running. */
@@ -31,7 +32,8 @@ export function bootBeacon(deps: BeaconDeps) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const ip = clientIp(c);
     const { outcome } = deps.store.dispatch({ type: "booted", at: deps.now(), ip });
-    if (outcome.kind !== "booted") return notMine(c, ip, "downloaded");
+    if (outcome.kind === "not-mine") return notMine(c, outcome.reason);
+    if (outcome.kind !== "booted") throw new Error(`beacon boot: unexpected outcome ${outcome.kind}`);
     const job = outcome.job;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch could not record the boot of ${job.workload.name}: ${unsaved}; send it again\n`, 503);
@@ -60,12 +62,14 @@ export function reportBeacon(deps: BeaconDeps) {
     const { outcome } = deps.store.dispatch({ type: "reported", at: deps.now(), ip, report: read.report });
     // Only a newly taken report keeps its file: one sent again is already kept.
     if (outcome.kind !== "report-accepted" || outcome.repeat) await read.discard();
-    if (outcome.kind !== "report-accepted") return notMine(c, ip, "booted");
+    if (outcome.kind === "not-mine") return notMine(c, outcome.reason);
+    if (outcome.kind !== "report-accepted") throw new Error(`beacon report: unexpected outcome ${outcome.kind}`);
     const job = outcome.job;
     const name = job.workload.name;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
-    const late = job.phase.state === "reported" && job.phase.late ? " (after the run timeout had failed it: filed all the same)" : "";
+    const late = job.phase.state === "reported" && job.phase.late ? ` (${lateWhen(job.phase.late)}: filed all the same)` : "";
+    if (outcome.extra) return c.text(`a second report for ${name} accepted: it is added to that job's issue\n`, 200);
     return c.text(`report for ${name} accepted${late}\n`, 200);
   };
 }

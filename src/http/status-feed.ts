@@ -23,8 +23,9 @@ export function createStatusFeed(store: Store): StatusFeed {
   let watchers = 0;
   const changedAt = new Map<string, number>();
   let wake = deferred();
-  const unsubscribe = store.subscribe(({ before, after }) => {
-    if (before === after) return;
+  const unsubscribe = store.subscribe(({ before, after, outcome }) => {
+    // A refused beacon call changes no job, but watchers list it.
+    if (before === after && outcome.kind !== "not-mine") return;
     version++;
     // The reducer keeps unchanged jobs as the same objects, so identity tells what changed.
     after.jobs.forEach((job, i) => {

@@ -3,6 +3,7 @@ import { streamSSE } from "hono/streaming";
 import { countByState } from "../core/selectors.ts";
 import type { Counters } from "../metrics/counters.ts";
 import { metricsContentType, metricsText } from "../metrics/exposition.ts";
+import { serverViews } from "../status/servers.ts";
 import type { StatusSource } from "../status/source.ts";
 import { webAssets } from "../ui/web/assets.ts";
 import type { AppEnv } from "./client-ip.ts";
@@ -102,6 +103,8 @@ async function watch(stream: SSEStream, signal: AbortSignal, feed: StatusFeed, d
         now: new Date(deps.status.now()).toISOString(),
         jobs: deps.status.jobViews(names),
         counts: countByState(deps.status.store.state),
+        refused: deps.status.refused(),
+        ...(deps.status.store.state.lab && { servers: serverViews(deps.status.store.state) }),
       };
       await stream.writeSSE({ event: "jobs", id: String(version), data: JSON.stringify(update) });
       sentAt = Date.now();

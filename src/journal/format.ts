@@ -49,6 +49,8 @@ export const HeaderSchema = v.object({
 });
 
 /** Every event the reducer takes, checked on replay: a line that is valid JSON but not an event is damage too. */
+const powerState = v.picklist(["on", "off", "unknown"]);
+
 export const EventSchema = v.variant("type", [
   v.object({ type: v.literal("boot-requested"), at: time, ip: text, download: v.boolean() }),
   v.object({ type: v.literal("download-progressed"), at: time, ip: text, name: text, bytes: count }),
@@ -66,9 +68,21 @@ export const EventSchema = v.variant("type", [
   v.object({ type: v.literal("booted"), at: time, ip: text }),
   v.object({ type: v.literal("reported"), at: time, ip: text, report }),
   v.object({ type: v.literal("issue-filed"), at: time, name: text, issue, for: issueKind }),
+  v.object({ type: v.literal("extra-filed"), at: time, name: text, index: count, issue }),
   v.object({ type: v.literal("filing-failed"), at: time, name: text, error: text, permanent: v.optional(v.boolean()), for: issueKind }),
   v.object({ type: v.literal("restarted"), at: time, timeouts }),
   v.object({ type: v.literal("tick"), at: time }),
+  v.object({
+    type: v.literal("power-done"),
+    at: time,
+    server: text,
+    id: count,
+    ok: v.boolean(),
+    error: v.optional(text),
+    power: v.optional(powerState),
+    ms: v.optional(v.number()),
+  }),
+  v.object({ type: v.literal("power-observed"), at: time, server: text, power: powerState }),
 ]);
 
 // The schema and the event union must describe the same thing: a new event fails to compile here.

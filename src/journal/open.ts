@@ -27,6 +27,8 @@ export type OpenedJournal = {
   readonly timeouts: Timeouts;
   /** True when an earlier run's events were found (the caller then records a restart). */
   readonly resumed: boolean;
+  /** When the journal's run began (its header's `created`): what names the run, across restarts. */
+  readonly created: string;
 };
 
 export type OpenOptions = {
@@ -97,7 +99,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       }
       if (parsed.missingNewline) await journalNewline(options, path);
       const journal = await writer(options, path, parsed.goodBytes + (parsed.missingNewline ? 1 : 0));
-      return { journal, path, events: parsed.events, timeouts: parsed.header.timeouts, resumed: true };
+      return { journal, path, events: parsed.events, timeouts: parsed.header.timeouts, resumed: true, created: parsed.header.created };
     }
     default:
       return parsed satisfies never;
@@ -107,7 +109,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
 async function newJournal(options: OpenOptions, path: string, header: JournalHeader): Promise<OpenedJournal> {
   await options.files.writeDurably(path, headerLine(header));
   const bytes = new TextEncoder().encode(headerLine(header)).byteLength;
-  return { journal: await writer(options, path, bytes), path, events: [], timeouts: options.run.timeouts, resumed: false };
+  return { journal: await writer(options, path, bytes), path, events: [], timeouts: options.run.timeouts, resumed: false, created: header.created };
 }
 
 /** Renames the journal to `journal.<time>.jsonl` beside it; the new name. */
@@ -155,7 +157,7 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
     const show = (f: readonly string[]) => (f.length ? f.map((x) => `"${x}"`).join(" ") : "no filter");
     return `it was started with ${show(journal.filters)}, this run with ${show(run.filters)}`;
   }
-  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType}${w.revision ? `, ${w.revision}` : ""})`;
+  const key = (w: JournalHeader["workloads"][number]) => `${w.name} (${w.size} bytes, ${w.bootType}${w.revision ? `, ${toMilliseconds(w.revision)}` : ""})`;
   const before = journal.workloads.map(key);
   const now = run.workloads.map(key);
   if (JSON.stringify(before) !== JSON.stringify(now)) {
@@ -167,6 +169,12 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
   }
   return undefined;
 }
+
+/**
+ * Journals written before revisions were kept to the millisecond carry nanoseconds
+ * (`….123456789Z`): compared at the millisecond, as revisions are now written.
+ */
+const toMilliseconds = (revision: string) => revision.replace(/(\.\d{3})\d{6}Z/, "$1Z");
 
 /** 2026-11-28T15-55-02.123Z: a file name that sorts by time and is valid everywhere. */
 function stamp(at: number): string {

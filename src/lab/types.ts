@@ -26,21 +26,24 @@ export class Secret {
 
 export type RedfishPower = {
   readonly kind: "redfish";
-  /** https://HOST[:PORT] */
+  /** https://HOST[:PORT], no path (the lab file may leave out `https://`). */
   readonly bmc: string;
   /** /redfish/v1/Systems/…, when the BMC has several systems. */
   readonly system?: string;
   readonly user: string;
   readonly password: Secret;
   readonly tlsVerify: boolean;
-  /** PEM file of the CA to trust for this BMC. */
+  /** PEM file of the CA to trust for this BMC (relative paths are taken from the lab file's folder). */
   readonly ca?: string;
 };
 
 export type IpmiPower = {
   readonly kind: "ipmi";
-  /** host[:port], 623 unless given. */
+  /** host[:port], 623 unless given: as written, for views. */
   readonly bmc: string;
+  /** `bmc` taken apart (an IPv6 host without its brackets). */
+  readonly host: string;
+  readonly port: number;
   readonly user: string;
   readonly password: Secret;
   /** ipmitool -C: older BMCs and ipmi_sim speak only suite 3. */

@@ -9,7 +9,7 @@ export type MetricsSnapshot = {
   readonly version: string;
 };
 
-type Family = { name: string; help: string; type: "gauge" | "counter"; samples: [labels: string, value: number][] };
+type Family = { name: string; help: string; type: "gauge" | "counter" | "summary"; samples: [labels: string, value: number][] };
 
 /** The Prometheus text exposition format (version 0.0.4). */
 export const metricsContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -32,6 +32,33 @@ export function metricsText(m: MetricsSnapshot): string {
       help: "Failed attempts to file a report as an issue (each is retried).",
       type: "counter",
       samples: [["", m.counters.filingFailures]],
+    },
+    {
+      name: "dispatch_beacon_refused_total",
+      help: "`beacon boot` and `beacon report` calls answered 417 (not this dispatch's job), by call.",
+      type: "counter",
+      samples: [
+        ['{call="boot"}', m.counters.refused.boot],
+        ['{call="report"}', m.counters.refused.report],
+      ],
+    },
+    {
+      name: "dispatch_power_actions_total",
+      help: "Lab power actions carried out through BMCs and power commands, by action and result.",
+      type: "counter",
+      samples: [...m.counters.power.actions].map(([key, n]) => {
+        const [action, result] = key.split(" ");
+        return [`{action="${label(action!)}",result="${label(result!)}"}`, n];
+      }),
+    },
+    {
+      name: "dispatch_power_action_seconds",
+      help: "Time the BMC (or power command) took to carry out lab power actions.",
+      type: "summary",
+      samples: [
+        ["_sum", m.counters.power.seconds],
+        ["_count", m.counters.power.calls],
+      ],
     },
     { name: "dispatch_status_watchers", help: "Open /api/events streams.", type: "gauge", samples: [["", m.watchers]] },
   ];

@@ -14,6 +14,8 @@ export type BmcCheck = {
   readonly bootTarget: string;
   /** What the user should know: fallbacks taken, quirks met. One line each. */
   readonly notes: readonly string[];
+  /** The boot override lasts one boot: dispatch arms it again after each `beacon boot`. */
+  readonly once?: boolean;
 };
 
 /** Why a BMC call failed, so the core can tell a broken server from a refusing BMC. */

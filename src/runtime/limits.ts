@@ -25,6 +25,12 @@ const Schema = v.strictObject(
   `is not one of ${names.join(", ")}`,
 );
 
+/** DISPATCH_SERVE_LIMITS cannot be used: a usage error (exit status 2), the message says what to set. */
+export class LimitsError extends Error {
+  override name = "LimitsError";
+  readonly exitCode = 2;
+}
+
 /** The limits set in DISPATCH_SERVE_LIMITS (a JSON object of `ServeLimits` fields); none when unset. */
 export function limitsFromEnv(text: string | undefined): Partial<ServeLimits> {
   if (text === undefined || text.trim() === "") return {};
@@ -32,15 +38,15 @@ export function limitsFromEnv(text: string | undefined): Partial<ServeLimits> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`${limitsVariable} is not JSON: ${JSON.stringify(text.slice(0, 80))}. Set it like ${example}, or unset it.`);
+    throw new LimitsError(`${limitsVariable} is not JSON: ${JSON.stringify(text.slice(0, 80))}. Set it like ${example}, or unset it.`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new Error(`${limitsVariable} must be a JSON object. Set it like ${example}, or unset it.`);
+    throw new LimitsError(`${limitsVariable} must be a JSON object. Set it like ${example}, or unset it.`);
   }
   const result = v.safeParse(Schema, json);
   if (!result.success) {
     const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? "the value"} ${issue.message}`);
-    throw new Error(`${limitsVariable}: ${problems.join("; ")}. Set it like ${example}, or unset it.`);
+    throw new LimitsError(`${limitsVariable}: ${problems.join("; ")}. Set it like ${example}, or unset it.`);
   }
   const { bodyTimeoutMs, ...given } = result.output;
   const limits: Partial<ServeLimits> = { ...(bodyTimeoutMs !== undefined && { bodyIdleMs: bodyTimeoutMs }), ...given };

@@ -6,14 +6,37 @@ export type Runtime = {
   readonly name: "bun" | "deno";
   serve(options: ServeOptions): Promise<Server>;
   env(name: string): string | undefined;
-  /** Runs a command to completion; undefined when it cannot be started (not installed). */
-  run(command: readonly string[]): Promise<{ code: number; stdout: string } | undefined>;
+  /**
+   * Runs a command (an argument list, no shell) to completion; undefined when it cannot be
+   * started (not installed). Bounded in time and in the output it keeps (see `RunOptions`).
+   */
+  run(command: readonly string[], options?: RunOptions): Promise<RunResult | undefined>;
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   isTerminal(): boolean;
   /** The terminal on stdout, for the live view; only meaningful when `isTerminal()`. */
   terminal(): Terminal;
   exit(code: number): never;
   readonly files: Files;
+};
+
+export type RunOptions = {
+  /** Added to this process's environment: the one way a secret (a BMC password) reaches a child. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Then SIGTERM, and SIGKILL 2 s later; the result says `timedOut`. Default 60 s. */
+  readonly timeoutMs?: number;
+  /** Kept of each of stdout and stderr (the rest is read and dropped). Default 64 KiB. */
+  readonly maxOutputBytes?: number;
+};
+
+export type RunResult = {
+  /** The exit status; 128 + n when signal n ended it. */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** It ran past `timeoutMs` and was stopped. */
+  readonly timedOut: boolean;
+  /** Output past `maxOutputBytes` was dropped. */
+  readonly truncated: boolean;
 };
 
 /**

@@ -1,5 +1,7 @@
 import type { Store } from "../core/store.ts";
 import { trackRates } from "./rates.ts";
+import { trackRefusals } from "./refusals.ts";
+import type { RefusalView } from "./refusals.ts";
 import { type JobView, type RunInfo, type StatusView, jobView, statusView } from "./view.ts";
 
 /**
@@ -13,6 +15,8 @@ export type StatusSource = {
   view(): StatusView;
   /** The views of the named jobs, in queue order. */
   jobViews(names: ReadonlySet<string>): JobView[];
+  /** The last beacon calls answered 417, newest last. */
+  refused(): readonly RefusalView[];
   /** dispatch listens: servers boot from these URLs. */
   listening(bootUrls: readonly string[]): void;
   stop(): void;
@@ -20,8 +24,9 @@ export type StatusSource = {
 
 export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">, now: () => number): StatusSource {
   const rates = trackRates(store);
+  const refusals = trackRefusals(store);
   let info: RunInfo = { ...run, bootUrls: [] };
-  const extras = () => ({ now: now(), rate: rates.rate, run: info });
+  const extras = () => ({ now: now(), rate: rates.rate, run: info, refused: refusals.list() });
   return {
     store,
     now,
@@ -34,6 +39,10 @@ export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">,
     listening(bootUrls) {
       info = { ...info, bootUrls: [...bootUrls] };
     },
-    stop: rates.stop,
+    refused: refusals.list,
+    stop() {
+      rates.stop();
+      refusals.stop();
+    },
   };
 }

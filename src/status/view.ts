@@ -1,6 +1,8 @@
 import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
 import { formatBytes } from "./bytes.ts";
+import type { RefusalView } from "./refusals.ts";
+import { type ServerView, serverViews } from "./servers.ts";
 import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
@@ -53,6 +55,10 @@ export type StatusView = {
   /** ISO time the view was taken, so a page can show ages by the server's clock. */
   now?: string;
   run?: RunInfo;
+  /** The last beacon calls answered 417 and why, newest last. */
+  refused?: readonly RefusalView[];
+  /** The lab's servers (`--lab`). */
+  servers?: ServerView[];
 };
 
 /** What the view adds to the state: measurements made at the edge, never kept in the core. */
@@ -60,6 +66,7 @@ export type ViewExtras = {
   readonly now?: number;
   readonly rate?: (name: string, now: number) => number | undefined;
   readonly run?: RunInfo;
+  readonly refused?: readonly RefusalView[];
 };
 
 const iso = (at: number) => new Date(at).toISOString();
@@ -102,5 +109,7 @@ export function statusView(state: DispatchState, extras: ViewExtras = {}): Statu
     emoji: stateEmoji,
     ...(extras.now !== undefined && { now: iso(extras.now) }),
     ...(extras.run && { run: extras.run }),
+    ...(extras.refused && { refused: extras.refused }),
+    ...(state.lab && { servers: serverViews(state) }),
   };
 }

@@ -1,4 +1,6 @@
 import { formatDuration } from "../core/duration.ts";
+import { labEntries } from "./lab-lines.ts";
+import { lateWhen } from "../core/issue.ts";
 import type { Job, JobState } from "../core/job.ts";
 import type { Change } from "../core/store.ts";
 import { formatBytes } from "../status/bytes.ts";
@@ -8,8 +10,11 @@ import { stateEmoji } from "../status/wording.ts";
 export type LogEntry = {
   readonly message: string;
   readonly fields: {
-    readonly job: string;
-    readonly state: JobState;
+    /** Unset for a line about a server rather than a job (a refused beacon call, a power action). */
+    readonly job?: string;
+    /** The lab server's name, for a power action. */
+    readonly server?: string;
+    readonly state?: JobState;
     readonly ip?: string;
     readonly reason?: string;
     readonly error?: string;
@@ -23,9 +28,18 @@ export function logLines(change: Change): string[] {
 }
 
 /** The same lines as `logLines`, each with its job's facts. */
-export function logEntries({ event, before, after }: Change): LogEntry[] {
+export function logEntries({ event, before, after, outcome }: Change): LogEntry[] {
+  if (outcome.kind === "not-mine" && (event.type === "booted" || event.type === "reported")) {
+    const call = event.type === "booted" ? "boot" : "report";
+    return [{ message: `⚠️ ${call} from ${event.ip} refused: ${outcome.reason}`, fields: { ip: event.ip, reason: outcome.reason } }];
+  }
+  if (outcome.kind === "report-accepted" && outcome.extra && event.type === "reported") {
+    const name = outcome.job.workload.name;
+    return [{ message: `📝 ${name}: a second report from ${event.ip}, "${event.report.title}": it goes onto the job's issue`, fields: fieldsOf(outcome.job) }];
+  }
   if (before === after) return [];
   const entries: LogEntry[] = [];
+  entries.push(...labEntries({ event, before, after, outcome }));
   after.jobs.forEach((job, i) => {
     const previous = before.jobs[i]!;
     const name = job.workload.name;
@@ -36,6 +50,9 @@ export function logEntries({ event, before, after }: Change): LogEntry[] {
         message: `${stateEmoji[job.phase.state]} ${name}: filing the issue failed, will retry: ${event.error}`,
         fields: { ...fieldsOf(job), error: event.error },
       });
+    } else if (event.type === "extra-filed" && event.name === name && job.phase.state === "finished") {
+      const filed = job.phase.extras?.[event.index]?.filed;
+      if (filed) entries.push({ message: `${stateEmoji.finished} ${name}: second report added: ${filed.url}`, fields: { ...fieldsOf(job), issue: filed.url } });
     } else if (event.type === "issue-filed" && event.name === name && job.phase.state === "failed" && job.phase.issue) {
       entries.push({ message: `${stateEmoji.failed} ${name}: failure filed: ${job.phase.issue.url}`, fields: { ...fieldsOf(job), issue: job.phase.issue.url } });
     }
@@ -84,7 +101,7 @@ function describe(job: Job, previous: Job, freedBecause: string): string {
     case "booting":
       return `${emoji} ${name} booting on ${phase.ip}`;
     case "reported":
-      return `${emoji} ${name} reported by ${phase.ip}: "${phase.report.title}"${phase.late ? " (after the run timeout had failed it: filed all the same)" : ""}`;
+      return `${emoji} ${name} reported by ${phase.ip}: "${phase.report.title}"${phase.late ? ` (${lateWhen(phase.late)}: filed all the same)` : ""}`;
     case "finished":
       return `${emoji} ${name} finished: ${phase.issue.url}`;
     case "failed":

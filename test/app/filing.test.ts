@@ -42,11 +42,31 @@ describe("a report is answered once it is in the journal, then filed", () => {
     await until(() => gh.issues.length === 1, "the issue");
     await until(() => d.lines.some((l) => l.includes("🏁 w0.efi finished")), "finished");
     expect((await report(d.url, "127.0.0.2", { title: "passed" })).status).toBe(200);
-    expect((await report(d.url, "127.0.0.2", { title: "another" })).status).toBe(417);
     // The filer acts on the store's change, and writes go 5 ms apart here: a second issue
     // would be filed within a few ms. 300 ms is the window this watches.
-    await holds(() => gh.issues.length === 1, "one issue", 300);
+    await holds(() => gh.issues.length === 1 && gh.comments.length === 0, "one issue, no comment", 300);
     expect(gh.issues).toHaveLength(1);
+  });
+
+  test("a second, different report is kept: a comment on the job's issue, once, and the run settles after it", async () => {
+    const { d, gh } = await setup();
+    await bootOnce(d.url, "127.0.0.2");
+    expect((await report(d.url, "127.0.0.2", { title: "passed" })).status).toBe(200);
+    const second = await report(d.url, "127.0.0.2", { title: "rerun: failed", body: "DIMM 3 errors", labels: ["fail"] });
+    expect(second.status).toBe(200);
+    expect(text(second)).toContain("second report");
+    await until(() => gh.comments.length === 1, "the comment");
+    expect(gh.issues).toHaveLength(1);
+    const comment = gh.comments[0]!;
+    expect(comment.issue).toBe(gh.issues[0]!.number);
+    expect(comment.body).toContain("**Another report from 127.0.0.2**");
+    expect(comment.body).toContain("rerun: failed");
+    expect(comment.body).toContain("DIMM 3 errors");
+    expect(comment.body).toContain("labels `fail`");
+    await until(() => d.lines.some((l) => l.includes("w0.efi: second report added: ")), "the log line");
+    // Sent again (its answer lost): recognised, nothing more added.
+    expect((await report(d.url, "127.0.0.2", { title: "rerun: failed", body: "DIMM 3 errors", labels: ["fail"] })).status).toBe(200);
+    await holds(() => gh.comments.length === 1, "one comment", 300);
   });
 });
 
@@ -134,8 +154,39 @@ describe("fields GitHub refuses", () => {
     const issue = gh.issues[0]!;
     expect(issue.assignees).toEqual([]);
     expect(issue.labels).toEqual(["lab"]);
-    expect(issue.body).toContain('without `assignees: ["nobody"]`');
+    expect(issue.body).toContain('without the assignee `"nobody"`: GitHub refused it (422: Issue assignees invalid).');
     expect(issue.body).toStartWith("results");
+  });
+
+  test("what GitHub refused is remembered across a failed attempt: a 502 between two 422s never starts again with every field", async () => {
+    const { d, gh } = await setup(1, { assignable: ["octocat"] });
+    const long = "l".repeat(51);
+    // The start-up check has made its request; of the issue creations from here, the second is a 502.
+    gh.faults.failNext.push({ route: "issue", status: 502, times: 1, after: 1 });
+    const creates = () => gh.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues")).length;
+    const before = creates();
+    await bootOnce(d.url, "127.0.0.2");
+    await report(d.url, "127.0.0.2", { title: "t", assignees: ["nobody", "octocat"], labels: ["lab", long] });
+    await until(() => gh.issues.length === 1, "the issue");
+    // 422 (nobody), 502, 422 (the long label), 201: the retry after the 502 did not send nobody again.
+    expect(creates() - before).toBe(4);
+    const issue = gh.issues[0]!;
+    expect(issue.assignees).toEqual(["octocat"]);
+    expect(issue.labels).toEqual(["lab"]);
+    expect(issue.body?.match(/without the assignee `"nobody"`/g)).toHaveLength(1);
+    expect(issue.body).toContain(`without the label \`"${long}"\``);
+  });
+
+  test("a 422 that names none of the optional fields: filed with title and body alone, saying so", async () => {
+    const { d, gh } = await setup();
+    gh.faults.failNext.push({ route: "issue", status: 422, times: 1, body: { message: "Validation Failed", errors: [{ resource: "Issue", code: "custom", field: "body", message: "body is spam" }], documentation_url: "x" } });
+    await bootOnce(d.url, "127.0.0.2");
+    await report(d.url, "127.0.0.2", { title: "t", body: "results", assignees: ["octocat"], labels: ["lab"] });
+    await until(() => gh.issues.length === 1, "the issue");
+    const issue = gh.issues[0]!;
+    expect([issue.assignees, issue.labels]).toEqual([[], []]);
+    expect(issue.body).toContain('without the label `"lab"`: GitHub refused the issue with it (422: Issue body custom: body is spam).');
+    expect(issue.body).toContain('without the assignee `"octocat"`');
   });
 
   test("a milestone the repository does not have: filed without, and the body says so", async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,33 +8,33 @@ import { startFakeGitHub } from "../fake-github/index.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
 import { pattern } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // --dir: a folder's *.efi, *.iso and *.img files are the queue, served from disk, over real
 // HTTP on loopback; no fake GitHub at all (apiUrl points at a loopback port nobody serves).
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
 function folder(files: Record<string, Uint8Array | string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "dispatch-dir-"));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = temp.make("dispatch-dir-");
   for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   return dir;
 }
 
 /** A folder run whose state and report folders outlast each dispatch, for several starts in a row. */
 function keptBetweenRuns(dir: string): Partial<DispatchConfig> {
-  const state = mkdtempSync(join(tmpdir(), "dispatch-state-"));
-  const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
-  cleanup.push(() => rmSync(state, { recursive: true, force: true }), () => rmSync(reports, { recursive: true, force: true }));
+  const state = temp.make("dispatch-state-");
+  const reports = temp.make("dispatch-reports-");
   return { dir, reportsDir: reports, stateDir: state };
 }
 
 async function start(dir: string, overrides: Partial<DispatchConfig> = {}): Promise<TestDispatch> {
-  const reports = mkdtempSync(join(tmpdir(), "dispatch-reports-"));
-  cleanup.push(() => rmSync(reports, { recursive: true, force: true }));
+  const reports = temp.make("dispatch-reports-");
   const d = await startTestDispatch(undefined, { dir, reportsDir: reports, ...overrides });
   cleanup.push(() => d.stop());
   return d;

@@ -1,26 +1,25 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DispatchConfig } from "../../src/app/config.ts";
 import { journalFile } from "../../src/journal/open.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { type TestDispatch, startTestDispatch, until } from "../support/dispatch.ts";
 import { http, text } from "../support/http-client.ts";
+import { holds } from "../support/until.ts";
 import { efi, pattern } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // --reports: each report a Markdown file with front matter, written durably and exactly once.
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const temp = tempDirs();
+const tempDir = (prefix: string) => temp.make(prefix);
 
 function workloads(names: string[]): string {
   const dir = tempDir("dispatch-dir-");
@@ -42,7 +41,8 @@ async function runAndReport(d: TestDispatch, from: string, report: object): Prom
   expect(put.status).toBe(200);
 }
 
-const markdown = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".md")).sort();
+/** The report files (SUMMARY.md beside them has tests of its own, in test/junit/). */
+const markdown = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".md") && n !== "SUMMARY.md").sort();
 
 /** The front matter, read by a YAML parser as a script would, and the body after it. */
 function parse(path: string): { front: Record<string, unknown>; body: string } {
@@ -72,7 +72,8 @@ describe("reports as files", () => {
     expect(names).toHaveLength(2);
     expect(names[0]).toEndWith("_b.efi.md");
     expect(names[1]).toEndWith("_a.efi.md");
-    expect(readdirSync(reports).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    // (SUMMARY.md may be being replaced right now: its file aside is not a report's.)
+    expect(readdirSync(reports).filter((n) => n.endsWith(".tmp") && n !== ".SUMMARY.md.tmp")).toEqual([]);
 
     const b = parse(join(reports, names[0]!));
     expect(b.front).toMatchObject({ kind: "report", workload: "b.efi", title: "b: passed", labels: ["lab", "x86"], assignees: ["someone"], milestone: "m1", server: "127.0.0.3" });
@@ -151,5 +152,28 @@ describe("reports as files", () => {
     await expect(startTestDispatch(undefined, { dir: workloads(["a.efi"]), reportsDir: join(file, "reports") })).rejects.toThrow(
       `--reports ${join(file, "reports")}: cannot create that folder`,
     );
+  });
+});
+
+describe("a second, different report", () => {
+  test("is added to the job's report file as a section, once, and the first report's file keeps its front matter", async () => {
+    const reports = tempDir("dispatch-reports-");
+    const d = await start(undefined, { dir: workloads(["a.efi"]), reportsDir: reports });
+    await runAndReport(d, "127.0.0.2", { title: "first", body: "all good" });
+    await until(() => markdown(reports).length === 1, "the report file");
+    const second = await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "second", body: "DIMM 3 errors" }) });
+    expect(second.status).toBe(200);
+    const file = join(reports, markdown(reports)[0]!);
+    await until(() => readFileSync(file, "utf8").includes("DIMM 3 errors"), "the section");
+    const { front, body } = parse(file);
+    expect(front.title).toBe("first");
+    expect(body).toStartWith("all good\n");
+    expect(body).toContain("## Another report from 127.0.0.2 at ");
+    expect(body).toContain('title: "second"');
+    // Sent again: recognised, not added twice.
+    expect((await http(d.url, { method: "PUT", from: "127.0.0.2", body: JSON.stringify({ title: "second", body: "DIMM 3 errors" }) })).status).toBe(200);
+    // The filer acts on the store's change within a few ms: 300 ms is the window this watches.
+    await holds(() => readFileSync(file, "utf8").split("DIMM 3 errors").length === 2, "one section", 300);
+    expect(markdown(reports)).toHaveLength(1);
   });
 });

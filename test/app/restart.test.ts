@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseJournal } from "../../src/journal/parse.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
@@ -9,27 +8,24 @@ import { bootOnce, report, status } from "../support/cycle.ts";
 import { until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // The real command line, killed with SIGKILL mid-run and started again on the same state folder.
 
 let gh: FakeGitHub | undefined;
 const clis: DispatchProcess[] = [];
-const dirs: string[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const cli of clis.splice(0)) await cli.kill("SIGKILL");
   await gh?.stop();
   gh = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 /** The real CLI keeps GitHub's spacing of issue creations (3 s apart), so these tests take seconds. */
 const slow = 30_000;
 
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "dispatch-restart-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = () => temp.make("dispatch-restart-");
 
 async function fakeGitHub(n: number) {
   gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: Array.from({ length: n }, (_, i) => efi(`w${i}.efi`, 3000 + i)) }] });

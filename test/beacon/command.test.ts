@@ -1,30 +1,27 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dispatchPerTest, until } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 import { denoCommand, denoEnv, recordingServer, runBeacon, startBeacon } from "./support/beacon-cli.ts";
 import { efivarsDir, optionNumbers, withUri } from "./support/load-options.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // The real CLI, `bun src/main.ts beacon …`, against stand-in servers and a real dispatch on loopback.
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 const server = (statuses: number[]) => {
   const s = recordingServer(statuses);
   cleanup.push(s.stop);
   return s;
 };
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), "dispatch-beacon-"));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-};
+const temp = tempDirs();
+const tempDir = () => temp.make("dispatch-beacon-");
 
 describe("what goes on the wire: the earlier beacon's requests", () => {
   test("boot: a bare POST", async () => {
@@ -71,6 +68,19 @@ describe("what goes on the wire: the earlier beacon's requests", () => {
       ["POST", ""],
       ["PUT", `{"title":"T","body":"B","labels":[""],"assignees":["x"],"milestone":""}`],
     ]);
+  });
+
+  test("an unknown option is a usage error (exit 2) naming the closest known one, and nothing is sent", async () => {
+    const s = server([200]);
+    const label = await runBeacon(["report", "-t", "T", "--lable", "x", "--url", s.url], { stdin: "" });
+    expect(label).toMatchObject({ code: 2, stdout: "" });
+    expect(label.stderr).toBe("dispatch beacon: unknown option --lable (did you mean --label?); dispatch beacon report --help lists every option.\n");
+    const boot = await runBeacon(["boot", "--ulr", s.url]);
+    expect(boot.code).toBe(2);
+    expect(boot.stderr).toContain("unknown option --ulr (did you mean --url?)");
+    // An option of report is unknown to boot.
+    expect((await runBeacon(["boot", "--title", "T", "--url", s.url])).code).toBe(2);
+    expect(s.requests).toEqual([]);
   });
 
   test("DISPATCH_URL stands in for --url; --url wins", async () => {
@@ -199,6 +209,6 @@ describe("against dispatch", () => {
     const beacon = startBeacon(["boot", "--url", d.url, "--retry-for", "1s"]);
     const run = await beacon.done;
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("417 127.0.0.1 has no downloaded workload here, not this machine's job");
+    expect(run.stderr).toContain("417 not this dispatch's job: 127.0.0.1 was never handed a workload by this dispatch, not this machine's job");
   });
 });

@@ -1,7 +1,4 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { status } from "../support/cycle.ts";
 import { until } from "../support/dispatch.ts";
@@ -9,6 +6,7 @@ import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-
 import { http } from "../support/http-client.ts";
 import { efi } from "../support/workloads.ts";
 import { type BeaconRun, mainTs, runBeacon, startBeacon } from "./support/beacon-cli.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // The promise beacon keeps: dispatch dies (SIGKILL) while a workload's report is on its way,
 // comes back on the same address and state folder, and the report arrives, filed once.
@@ -16,13 +14,13 @@ import { type BeaconRun, mainTs, runBeacon, startBeacon } from "./support/beacon
 let gh: FakeGitHub | undefined;
 const dispatches: DispatchProcess[] = [];
 const beacons: BeaconRun[] = [];
-const dirs: string[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const b of beacons.splice(0)) b.kill();
   for (const d of dispatches.splice(0)) await d.kill("SIGKILL");
   await gh?.stop();
   gh = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 /** A loopback port nothing listens on right now, so dispatch can come back on the same one. */
@@ -43,8 +41,7 @@ async function dispatch(gh: FakeGitHub, state: string, port: number) {
 describe("dispatch killed and restarted while beacon report waits", () => {
   test("the report arrives and exactly one issue is filed", async () => {
     gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("w.efi", 4096)] }] });
-    const state = mkdtempSync(join(tmpdir(), "dispatch-beacon-state-"));
-    dirs.push(state);
+    const state = temp.make("dispatch-beacon-state-");
     const port = freePort();
     const first = await dispatch(gh, state, port);
     expect((await http(first.url, { method: "HEAD" })).status).toBe(200);

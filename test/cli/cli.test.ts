@@ -90,6 +90,31 @@ describe("help and errors", () => {
     expect(output).toContain("0.0.0.0:8080");
   });
 
+  test("an unknown option is a usage error (exit 2) naming the closest known one; nothing is served or asked of GitHub", async () => {
+    const before = gh.requests.length;
+    // The typo of the issue: --bnd's value would have become a filter, and dispatch listened on 0.0.0.0:8080.
+    const typo = await runCli([...base().filter((a) => a !== "--bind" && a !== "127.0.0.1:0"), "--bnd", "192.0.2.1:8080"], { GITHUB_TOKEN: gh.token });
+    expect(typo.code).toBe(2);
+    expect(typo.output).toContain("dispatch: unknown option --bnd (did you mean --bind?); dispatch --help lists every option.");
+    expect(typo.output).not.toContain("listening on");
+    for (const [given, named] of [
+      [["--no-mdsn"], "unknown option --no-mdsn (did you mean --no-mdns?)"],
+      [["--exit-when-don"], "unknown option --exit-when-don (did you mean --exit-when-done?)"],
+      [["--file-failure=yes"], "unknown option --file-failure (did you mean --file-failures?)"],
+      [["-x"], "unknown option -x;"],
+      [["--frobnicate"], "unknown option --frobnicate;"],
+    ] as const) {
+      const { code, output } = await runCli([...base(), ...given], { GITHUB_TOKEN: gh.token });
+      expect({ given, code }).toEqual({ given, code: 2 });
+      expect(output).toContain(named);
+    }
+    expect(gh.requests.length).toBe(before);
+    // Every spelling citty takes is still taken: aliases, camelCase, --no-…, --flag=value.
+    const d = await startDispatchProcess(bunWith({ GITHUB_TOKEN: gh.token }), ["-o", gh.owner, "-r", gh.repo, "-t", "example", `--api-url=${gh.apiUrl}`, "-b", "127.0.0.1:0", "--no-mdns", "--downloadTimeout", "1m", "--log-format", "plain", "workload"]);
+    expect(d.lines.join("\n")).toContain("2 queued");
+    expect(await d.stop()).toBe(0);
+  });
+
   test("an unknown tag says to check --tag; a wrong token says so; neither shows the token", async () => {
     const missing = await runCli([...base(), "--tag", "nope"], { GITHUB_TOKEN: gh.token });
     expect(missing.code).toBe(1);

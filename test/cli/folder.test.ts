@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { pattern } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 // The real CLI (`bun src/main.ts`) as a workload author runs it: --dir and --reports, no token
 // anywhere, and a `gh` on the PATH that records it was asked (it must not be).
@@ -12,13 +12,11 @@ import { pattern } from "../support/workloads.ts";
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const temp = tempDirs();
+const tempDir = (prefix: string) => temp.make(prefix);
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -54,7 +52,7 @@ describe("dispatch --dir … --reports …", () => {
     const report = JSON.stringify({ title: "hello passed", body: "all 3 checks passed" });
     expect((await http(d.url, { method: "PUT", from: "127.0.0.2", body: report, headers: { "content-type": "application/json" } })).status).toBe(200);
     const finished = await d.waitFor("🏁 hello.efi finished: ");
-    const [name] = readdirSync(results);
+    const [name] = readdirSync(results).filter((n) => n.endsWith(".efi.md"));
     expect(finished).toContain(join(results, name!));
     expect(readFileSync(join(results, name!), "utf8")).toContain('title: "hello passed"');
     expect(await d.stop()).toBe(0);

@@ -1,14 +1,14 @@
 // What users of the earlier dispatch see on the GitHub side, through the real CLI: --tag as they
 // know it, a run that could never file stopped before serving, and GitHub Enterprise as set up.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fake-github/index.ts";
 import { bootOnce, report } from "../support/cycle.ts";
 import { type DispatchProcess, runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { efi, other, pattern } from "../support/workloads.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 const READ_ONLY = "github_pat_readonly456";
 const root = new URL("../..", import.meta.url).pathname;
@@ -20,13 +20,13 @@ const bunWith = (extra: Record<string, string> = {}) => ({
 
 const fakes: FakeGitHub[] = [];
 const processes: DispatchProcess[] = [];
-const dirs: string[] = [];
+const temp = tempDirs();
 const servers: ReturnType<typeof Bun.serve>[] = [];
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((d) => d.stop()));
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
   await Promise.all(servers.splice(0).map((s) => s.stop(true)));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  temp.removeAll();
 });
 
 async function fake(options: Partial<FakeGitHubOptions> = {}) {
@@ -44,11 +44,7 @@ async function serve(args: string[], env: Record<string, string>) {
   processes.push(d);
   return d;
 }
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "dispatch-github-"));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = () => temp.make("dispatch-github-");
 
 describe("--tag as users know it", () => {
   test("a forgotten --tag is a usage error (exit 2) that says what to give, and serves nothing", async () => {

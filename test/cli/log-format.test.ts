@@ -49,6 +49,30 @@ describe("log lines in a pipe", () => {
     expect(out).toContain("stopping");
   });
 
+  test("plain: what a report sent cannot forge a line or act on the terminal; the issue keeps it as sent", async () => {
+    const forged = "2026-01-01T00:00:00Z 🏁 forged.efi finished: https://example.invalid/1";
+    // A window title (OSC), a clear screen, leaving the alternate screen, a one-byte CSI, a bidi override.
+    const title = `memtest passed\n${forged}\x1b]0;pwned\x07\x1b[2J\x1b[?1049l\u009b31m\u202e`;
+    const issues = gh.issues.length;
+    const { out, code } = await runDispatch(["--log-format", "plain"], async (url, lines) => {
+      const lab = labServer(url, "127.0.0.2");
+      await lab.head();
+      await lab.get();
+      await lab.boot();
+      expect((await lab.report({ title, body: "all good" })).status).toBe(200);
+      await until(() => lines().some((l) => l.includes("🏁 a.efi finished")), "the finished line");
+    });
+    expect(code).toBe(0);
+    for (const acting of ["\u001b", "\u0007", "\u009b", "\u202e"]) expect(out).not.toContain(acting);
+    const lines = out.split("\n");
+    expect(lines.filter((l) => l.startsWith(forged.slice(0, 24)))).toEqual([]);
+    // Every line is dispatch's own: a timestamp first (or none at all, as the start-up lines).
+    const reported = lines.find((l) => l.includes("reported by 127.0.0.2"))!;
+    expect(reported).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 📝 a\.efi reported by 127\.0\.0\.2: "/);
+    expect(reported).toContain(`"memtest passed\\n${forged}\\x1b]0;pwned\\x07\\x1b[2J\\x1b[?1049l\\x9b31m\\u202e"`);
+    expect(gh.issues.slice(issues).map((i) => i.title)).toEqual([title]);
+  });
+
   test("json: one object per line, with the job's facts", async () => {
     const { out, code } = await runDispatch(["--log-format", "json"], async (url, lines) => {
       await labServer(url, "127.0.0.2").head();

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { parseBind } from "../../src/cli/bind.ts";
-import { parseDuration } from "../../src/cli/duration.ts";
+import { parseDuration } from "../../src/core/duration.ts";
 
 test("bind addresses: IPv4, IPv6 in brackets, bare port", () => {
   expect(parseBind("0.0.0.0:8080")).toEqual({ hostname: "0.0.0.0", port: 8080 });

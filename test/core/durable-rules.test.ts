@@ -3,7 +3,7 @@ import type { DispatchEvent } from "../../src/core/events.ts";
 import { failureIssue, filingMarker, issueBodyLimit, reportIssue } from "../../src/core/issue.ts";
 import { type DispatchState, initialState } from "../../src/core/job.ts";
 import { reduce } from "../../src/core/reducer.ts";
-import { isSettled, lastReportBy, needsIssue } from "../../src/core/selectors.ts";
+import { isSettled, lastRunBy, needsIssue } from "../../src/core/selectors.ts";
 import type { Workload } from "../../src/core/workload.ts";
 
 const workload = (name: string, size = 1000): Workload => ({ name, size, bootType: "application/efi", source: `https://api.example/${name}` });
@@ -97,12 +97,14 @@ describe("failure issues", () => {
   });
 });
 
-test("lastReportBy finds the server's latest report, pending or filed", () => {
+test("lastRunBy finds the job the server last ran, not the next one it only asked for", () => {
   let s = run(fresh(), get("1"), whole("1", "a.efi"), booted("1"), reported("1", 5));
-  expect(lastReportBy(s, "1")?.workload.name).toBe("a.efi");
-  expect(lastReportBy(s, "2")).toBeUndefined();
-  s = run(s, get("1", 6), whole("1", "b.efi", 6), booted("1", 7), reported("1", 8));
-  expect(lastReportBy(s, "1")?.workload.name).toBe("b.efi");
+  expect(lastRunBy(s, "1")?.workload.name).toBe("a.efi");
+  expect(lastRunBy(s, "2")).toBeUndefined();
+  s = run(s, get("1", 6)); // b.efi handed out, not yet whole: a.efi is still what ran last
+  expect(lastRunBy(s, "1")?.workload.name).toBe("a.efi");
+  s = run(s, whole("1", "b.efi", 6));
+  expect(lastRunBy(s, "1")?.workload.name).toBe("b.efi");
 });
 
 describe("issue text", () => {

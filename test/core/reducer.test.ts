@@ -124,11 +124,10 @@ describe("beacon calls from the wrong place are ignored", () => {
     expect(s.jobs[0]!.seen).toBe(8);
   });
 
-  test("report only from a booting server; a second report is not taken", () => {
+  test("a report or boot from a server that was never handed a workload is refused, with the reason", () => {
     const s0 = run(fresh(), get("10.0.0.1"));
-    expect(run(s0, reported("10.0.0.1"))).toBe(s0);
-    const s1 = run(s0, booted("10.0.0.1"), reported("10.0.0.1"));
-    expect(run(s1, { type: "reported", ip: "10.0.0.1", at: 9, report: { title: "again" } })).toBe(s1);
+    expect(step(s0, reported("10.0.0.9")).outcome).toEqual({ kind: "not-mine", reason: "10.0.0.9 was never handed a workload by this dispatch" });
+    expect(step(s0, booted("10.0.0.9")).outcome).toEqual({ kind: "not-mine", reason: "10.0.0.9 was never handed a workload by this dispatch" });
   });
 
   test("stale download events for another server or job change nothing", () => {
@@ -170,10 +169,12 @@ describe("late reports", () => {
     expect(f).toBe(s);
   });
 
-  test("a job failed because its server asked for a new one takes no late report", () => {
+  test("a job failed because its server asked the boot URL again mid-run takes the report that follows", () => {
     const s = run(start(), head("10.0.0.1", 10)); // a.efi failed, b.efi assigned
     expect(phaseOf(s, "a.efi")).toMatchObject({ state: "failed" });
-    expect(run(s, reported("10.0.0.1", 11))).toBe(s);
+    const after = run(s, reported("10.0.0.1", 11));
+    expect(phaseOf(after, "a.efi")).toMatchObject({ state: "reported", late: { reason: "booted but never reported: the server asked for a new workload" } });
+    expect(phaseOf(after, "b.efi")).toEqual({ state: "assigned", ip: "10.0.0.1" }); // the server's next job stays its own
   });
 
   test("a report belongs to the job its server booted last", () => {
@@ -189,7 +190,7 @@ describe("late reports", () => {
     const again = run(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: kept("reports/2.txt") } });
     expect(again).toBe(s);
     const other = step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: { ...kept("reports/2.txt"), sha256: "def" } } });
-    expect(other.outcome.kind).toBe("not-mine");
+    expect(other.outcome).toMatchObject({ kind: "report-accepted", repeat: false, extra: true });
     expect(step(s, { type: "reported", ip: "10.0.0.1", at: 6, report: { title: "t", body: "head", kept: kept("reports/2.txt") } }).outcome).toMatchObject({ kind: "report-accepted", repeat: true });
   });
 });
@@ -290,7 +291,7 @@ describe("invariants under random event sequences", () => {
     s = run(s, get("2"), booted("2"), reported("2"), filed("c.efi"));
     expect(s.jobs.map((j) => j.phase.state)).toEqual(["failed", "assigned", "finished"]);
     expect(isDone(s)).toBe(false);
-    s = run(s, get("1"), booted("1"), reported("1"));
+    s = run(s, get("1"), ended("1", "b.efi", true), booted("1"), reported("1"));
     expect(isDone(s)).toBe(false); // reported but not yet filed
     expect(isDone(run(s, filed("b.efi")))).toBe(true);
   });

@@ -565,6 +565,40 @@ describe("milestones", () => {
 // ---- issues ------------------------------------------------------------------------------------
 
 describe("issues", () => {
+  test("octokit.rest.issues.update: body and state edits, GitHub's shapes, the list's state filter", async () => {
+    const fake = await start();
+    const gh = octokit(fake);
+    const repo = { owner: "AMDEPYC", repo: "dispatch" };
+    const { data: created } = await gh.rest.issues.create({ ...repo, title: "summary", body: "one" });
+    const { data: edited } = await gh.rest.issues.update({ ...repo, issue_number: created.number, body: "two" });
+    expectSchema("/repos/{owner}/{repo}/issues/{issue_number}", "patch", 200, edited);
+    expect([edited.body, edited.state, edited.title]).toEqual(["two", "open", "summary"]);
+    const { data: closed } = await gh.rest.issues.update({ ...repo, issue_number: created.number, body: "three", state: "closed" });
+    expectSchema("/repos/{owner}/{repo}/issues/{issue_number}", "patch", 200, closed);
+    expect([closed.state, closed.state_reason, closed.body, closed.closed_by?.login]).toEqual(["closed", "completed", "three", "dispatch-bot"]);
+    expect(closed.closed_at).not.toBeNull();
+    expect(fake.issues[0]).toMatchObject({ body: "three", state_reason: "completed" });
+    await gh.rest.issues.create({ ...repo, title: "still open" });
+    const titles = async (state: "open" | "closed" | "all") => (await gh.rest.issues.listForRepo({ ...repo, state })).data.map((i) => i.title);
+    expect(await titles("open")).toEqual(["still open"]);
+    expect(await titles("closed")).toEqual(["summary"]);
+    expect(await titles("all")).toEqual(["still open", "summary"]);
+    const { data: reopened } = await gh.rest.issues.update({ ...repo, issue_number: created.number, state: "open" });
+    expect([reopened.state, reopened.state_reason, reopened.closed_at]).toEqual(["open", "reopened", null]);
+
+    const refused = await gh.rest.issues.update({ ...repo, issue_number: created.number, body: "x".repeat(65_537) }).catch((e: RequestError) => e);
+    expect((refused as RequestError).status).toBe(422);
+    expectSchema("/repos/{owner}/{repo}/issues/{issue_number}", "patch", 422, (refused as RequestError).response?.data);
+    const badState = await gh.request("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: created.number, state: "gone" as "open" }).catch((e: RequestError) => e);
+    expect((badState as RequestError).status).toBe(422);
+    const missing = await gh.rest.issues.update({ ...repo, issue_number: 99, body: "x" }).catch((e: RequestError) => e);
+    expect((missing as RequestError).status).toBe(404);
+    expectSchema("/repos/{owner}/{repo}/issues/{issue_number}", "patch", 404, (missing as RequestError).response?.data);
+    const anonymous = await fetch(`${fake.apiUrl}${REPO}/issues/${created.number}`, { method: "PATCH", body: JSON.stringify({ body: "x" }) });
+    expect(anonymous.status).toBe(401);
+    expect(fake.issues[0]?.body).toBe("three");
+  });
+
   test("octokit.rest.issues.create: 201 with a full issue object, recorded in fake.issues", async () => {
     const fake = await start();
     const gh = octokit(fake);
@@ -650,6 +684,25 @@ describe("issues", () => {
     expect(ok.res.status).toBe(201);
     expect(ok.body.labels.map((l: any) => l.name)).toEqual(["new label", "other"]);
     expect(fake.issues.map((i) => i.assignees)).toEqual([["Lab-Admin"]]);
+  });
+
+  test("one refused value per 422, as GitHub names them: a client learns of the next only by dropping the first", async () => {
+    const fake = await start({ assignable: ["lab-admin"] });
+    const long = `  ${"x".repeat(51)} `;
+    const fields = { title: "x", assignees: ["ghost", "stranger", "lab-admin"], labels: ["ok", long, ""] };
+    const first = await postIssue(fake, fields);
+    expect(first.res.status).toBe(422);
+    expect(first.body.errors).toEqual([{ value: "ghost", resource: "Issue", field: "assignees", code: "invalid" }]);
+    const second = await postIssue(fake, { ...fields, assignees: ["stranger", "lab-admin"] });
+    expect(second.body.errors).toEqual([{ value: "stranger", resource: "Issue", field: "assignees", code: "invalid" }]);
+    // A label over 50 characters is named trimmed, under the Label resource (as public threads record it).
+    const third = await postIssue(fake, { ...fields, assignees: ["lab-admin"] });
+    expect(third.body.errors).toEqual([{ value: "x".repeat(51), resource: "Label", field: "name", code: "invalid" }]);
+    expectSchema("/repos/{owner}/{repo}/issues", "post", 422, third.body);
+    const fourth = await postIssue(fake, { ...fields, assignees: ["lab-admin"], labels: ["ok", ""] });
+    expect(fourth.body.errors).toEqual([{ resource: "Label", field: "name", code: "missing_field" }]);
+    expect((await postIssue(fake, { ...fields, assignees: ["lab-admin"], labels: ["ok", "y".repeat(50)] })).res.status).toBe(201);
+    expect(fake.issues.map((i) => i.labels)).toEqual([["ok", "y".repeat(50)]]);
   });
 });
 

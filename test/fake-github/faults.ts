@@ -3,7 +3,8 @@
 import type { FailRule, FaultRoute, Faults } from "./types.ts";
 
 /**
- * Takes the first live `failNext` rule for `route`, decrementing its `times`
+ * Takes the first live `failNext` rule for `route` (one still letting requests pass counts
+ * one down and lets this one pass), decrementing its `times`
  * and removing it from the (mutable) array once used up. Rules with `times <= 0` are dropped unused.
  */
 export function takeFault(faults: Faults, route: FaultRoute): FailRule | undefined {
@@ -12,6 +13,10 @@ export function takeFault(faults: Faults, route: FaultRoute): FailRule | undefin
     if (rule.route !== route) continue;
     if (!(rule.times > 0)) {
       faults.failNext.splice(i--, 1);
+      continue;
+    }
+    if (rule.after !== undefined && rule.after > 0) {
+      rule.after -= 1;
       continue;
     }
     rule.times -= 1;

@@ -55,6 +55,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     repo: state.repo,
     token: state.token,
     issues: state.issues,
+    comments: state.comments,
     requests: state.requests,
     faults: state.faults,
     settings: state.settings,

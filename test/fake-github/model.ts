@@ -53,7 +53,15 @@ export type IssueRecord = {
   assignees: string[];
   milestone: MilestoneRecord | null;
   createdAt: string;
+  /** Set by an edit (`PATCH`); `createdAt` until then. */
+  updatedAt?: string;
+  state?: "open" | "closed";
+  stateReason?: "completed" | "not_planned" | "reopened" | null;
+  closedAt?: string | null;
 };
+
+/** A comment on an issue (dispatch adds a server's second report to its job's issue). */
+export type CommentRecord = { id: number; issue: number; body: string; createdAt: string };
 
 export type State = {
   owner: string;
@@ -79,6 +87,8 @@ export type State = {
   milestones: MilestoneRecord[];
   labels: Map<string, LabelRecord>;
   issueRecords: IssueRecord[];
+  /** Public, live: handed out through FakeGitHub as `comments`. */
+  comments: CommentRecord[];
   /** Lower-cased logins, or null for "anyone". */
   assignable: Set<string> | null;
   /** Public, live arrays handed out through FakeGitHub. */
@@ -175,6 +185,7 @@ export function createState(options: FakeGitHubOptions): State {
     milestones,
     labels: new Map(),
     issueRecords: [],
+    comments: [],
     assignable: options.assignable ? new Set(options.assignable.map((l) => l.toLowerCase())) : null,
     issues: [],
     requests: [],

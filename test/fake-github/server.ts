@@ -1,7 +1,8 @@
 // The API host (Bun.serve): routing, auth, rate-limit headers, faults.
 
+import { COMMENT_DOCS, handleCreateComment, handleListComments } from "./comments.ts";
 import { takeFault } from "./faults.ts";
-import { handleCreateIssue, handleGetIssue, handleListIssues } from "./issues.ts";
+import { handleCreateIssue, handleGetIssue, handleListIssues, handleUpdateIssue } from "./issues.ts";
 import { headerRecord, type ReleaseRecord, type State } from "./model.ts";
 import { baseHeaders, type Ctx, headersFor, json, notFound, paged } from "./respond.ts";
 import { apiFaultBody, assetJson, DOCS, errorBody, milestoneJson, releaseJson, repositoryJson, rootJson } from "./shapes.ts";
@@ -39,6 +40,9 @@ const ROUTES: Route[] = [
   { method: "GET", pattern: /^\/milestones\/(\d+)$/, fault: "milestones", docs: DOCS.milestone, handler: getMilestone },
   { method: "POST", pattern: /^\/issues$/, fault: "issue", needsAuth: true, writes: true, issues: true, docs: DOCS.createIssue, handler: handleCreateIssue },
   { method: "GET", pattern: /^\/issues\/(\d+)$/, fault: "issue", issues: true, docs: DOCS.issue, handler: handleGetIssue },
+  { method: "POST", pattern: /^\/issues\/(\d+)\/comments$/, fault: "issue", needsAuth: true, writes: true, issues: true, docs: COMMENT_DOCS.create, handler: handleCreateComment },
+  { method: "GET", pattern: /^\/issues\/(\d+)\/comments$/, issues: true, docs: COMMENT_DOCS.list, handler: handleListComments },
+  { method: "PATCH", pattern: /^\/issues\/(\d+)$/, fault: "update-issue", needsAuth: true, writes: true, issues: true, docs: DOCS.updateIssue, handler: handleUpdateIssue },
   { method: "GET", pattern: /^\/issues$/, fault: "list-issues", issues: true, docs: DOCS.listIssues, handler: handleListIssues },
 ];
 

@@ -41,7 +41,8 @@ export function signedAssetUrl(state: State, asset: AssetRecord, now = new Date(
     actor_id: "0",
     key_id: "0",
     repo_id: String(state.repoId),
-    "response-content-disposition": `attachment; filename=${asset.name}`,
+    // A name beyond ASCII (the tests' emoji names) goes as RFC 6266's filename*: a header holds no such bytes.
+    "response-content-disposition": /^[\x20-\x7e]*$/.test(asset.name) ? `attachment; filename=${asset.name}` : `attachment; filename*=UTF-8''${encodeURIComponent(asset.name)}`,
     "response-content-type": "application/octet-stream",
   });
   params.set("X-Amz-Signature", hmac(state.signingKey, canonical(path, params)));

@@ -1,5 +1,7 @@
 // Public types of the fake GitHub. Everything here is re-exported from ./index.ts.
 
+
+import type { CommentRecord } from "./model.ts";
 export type FakeAsset = { name: string; contentType: string; data: Uint8Array };
 
 export type FakeRelease = {
@@ -64,6 +66,9 @@ export type CreatedIssue = {
   milestone: number | null;
   html_url: string;
   created_at: string;
+  /** Set once the issue is closed through `PATCH` (and back to null when reopened). */
+  closed_at?: string | null;
+  state_reason?: "completed" | "not_planned" | "reopened" | null;
 };
 
 export type RecordedRequest = {
@@ -75,13 +80,15 @@ export type RecordedRequest = {
   headers: Record<string, string>;
 };
 
-export type FaultRoute = "release" | "asset" | "storage" | "issue" | "milestones" | "list-issues" | "repository";
+export type FaultRoute = "release" | "asset" | "storage" | "issue" | "update-issue" | "milestones" | "list-issues" | "repository";
 
 export type FailRule = {
   route: FaultRoute;
   status: number;
   /** How many matching requests get this answer; the rule is removed when it reaches 0. */
   times: number;
+  /** How many matching requests pass untouched before the rule applies (default 0). */
+  after?: number;
   /** Extra response headers, applied last (e.g. `x-ratelimit-remaining: "0"`, `retry-after: "1"`). */
   headers?: Record<string, string>;
   /** Override the JSON (API) or XML/text (storage) body. Default: a GitHub-like body for the status. */
@@ -118,6 +125,8 @@ export type FakeGitHub = {
   token: string;
   /** Issues created so far (live array). */
   readonly issues: CreatedIssue[];
+  /** Comments made on issues, oldest first. */
+  readonly comments: readonly CommentRecord[];
   /** Every request to either host, in arrival order (live array). */
   readonly requests: RecordedRequest[];
   /** Mutable fault knobs. */

@@ -53,10 +53,16 @@ describe("beacon", () => {
     expect(before.phase.state).toBe("booting");
   });
 
-  test("a report from a server that is not booting is not mine (417)", async () => {
-    await download("127.0.0.3"); // downloaded, never booted
-    const reply = await put(JSON.stringify({ title: "t" }), "127.0.0.3");
+  test("a report from a server that was never handed a workload is not mine (417), and the answer says why", async () => {
+    const reply = await put(JSON.stringify({ title: "t" }), "127.0.0.9");
     expect(reply.status).toBe(417);
+    expect(await reply.text()).toBe("not this dispatch's job: 127.0.0.9 was never handed a workload by this dispatch\n");
+  });
+
+  test("a report from a server that downloaded its workload but never sent `beacon boot` is taken", async () => {
+    await download("127.0.0.3");
+    const reply = await put(JSON.stringify({ title: "t" }), "127.0.0.3");
+    expect(reply.status).toBe(200);
   });
 
   test("a good report is answered only once the journal says it is on the disk", async () => {

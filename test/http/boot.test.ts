@@ -112,8 +112,8 @@ describe("beacon", () => {
     expect((await status(d.port)).find((j) => j.ip === "127.0.0.2")?.state).toBe("booting");
   });
 
-  test("a report from a server that is not booting is not mine (417)", async () => {
-    const reply = await http(d.url, { method: "PUT", from: "127.0.0.3", body: JSON.stringify({ title: "t" }) });
+  test("a report from a server that was never handed a workload is not mine (417)", async () => {
+    const reply = await http(d.url, { method: "PUT", from: "127.0.0.9", body: JSON.stringify({ title: "t" }) });
     expect(reply.status).toBe(417);
   });
 

@@ -27,12 +27,22 @@ describe("the status feed", () => {
     let woke = false;
     void feed.changed(feed.version).then(() => (woke = true));
     store.dispatch({ type: "tick", at: 1 }); // nothing times out
-    store.dispatch({ type: "booted", ip: "10.9.9.9", at: 1 }); // not a server we know
     await Bun.sleep(0);
     expect(woke).toBe(false);
     store.dispatch({ type: "boot-requested", ip: "10.0.0.1", at: 1, download: false });
     await Bun.sleep(0);
     expect(woke).toBe(true);
+  });
+
+  test("a refused beacon call changes no job but wakes watchers, who list refusals", async () => {
+    const store = fresh();
+    const feed = createStatusFeed(store);
+    let woke = false;
+    void feed.changed(feed.version).then(() => (woke = true));
+    store.dispatch({ type: "booted", ip: "10.9.9.9", at: 1 }); // not a server we know
+    await Bun.sleep(0);
+    expect(woke).toBe(true);
+    expect(feed.changedSince(0).size).toBe(0);
   });
 
   test("however many watchers wait, the store has one listener for them all", async () => {

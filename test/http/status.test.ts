@@ -195,3 +195,29 @@ describe("many watchers", () => {
     await until(async () => (await metrics())("dispatch_status_watchers") === 0, "closed watchers to be let go");
   });
 });
+
+describe("refused beacon calls leave a trace", () => {
+  test("each 417 is a log line with its reason, a count in /metrics, and an entry on the page's feed and the JSON", async () => {
+    const before = await metrics();
+    const events = await openEvents(`${base}/api/events`);
+    try {
+      await events.next((e) => e.event === "status");
+      const boot = await http(d.url, { method: "POST", from: "127.0.0.77" });
+      expect(boot.status).toBe(417);
+      const report = await http(d.url, { method: "PUT", from: "127.0.0.77", body: JSON.stringify({ title: "stray" }) });
+      expect(report.status).toBe(417);
+      expect(text(report)).toContain("127.0.0.77 was never handed a workload by this dispatch");
+      await until(() => d.lines.some((l) => l.includes("report from 127.0.0.77 refused: 127.0.0.77 was never handed a workload")), "the log line");
+      expect(d.lines.some((l) => l.includes("boot from 127.0.0.77 refused:"))).toBe(true);
+      const after = await metrics();
+      expect(after("dispatch_beacon_refused_total", { call: "boot" })).toBe(before("dispatch_beacon_refused_total", { call: "boot" }) + 1);
+      expect(after("dispatch_beacon_refused_total", { call: "report" })).toBe(before("dispatch_beacon_refused_total", { call: "report" }) + 1);
+      const update = JSON.parse((await events.next((e) => e.event === "jobs")).data) as { refused: { ip: string; call: string; reason: string }[] };
+      expect(update.refused.filter((r) => r.ip === "127.0.0.77").map((r) => r.call)).toContain("boot");
+      const json = (await status()) as Status & { refused: { ip: string; call: string }[] };
+      expect(json.refused.filter((r) => r.ip === "127.0.0.77").map((r) => r.call)).toEqual(["boot", "report"]);
+    } finally {
+      events.close();
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DispatchEvent } from "../../src/core/events.ts";
 import type { Workload } from "../../src/core/workload.ts";
@@ -10,15 +9,12 @@ import { defaultStateDir } from "../../src/journal/state-dir.ts";
 import { journalWriter } from "../../src/journal/writer.ts";
 import { nodeFiles } from "../../src/runtime/bun/files.ts";
 import type { AppendFile } from "../../src/runtime/types.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 import { until } from "../support/until.ts";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "dispatch-journal-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = tempDirs();
+const tempDir = () => temp.make("dispatch-journal-");
+afterAll(() => temp.removeAll());
 
 const workload = (name: string): Workload => ({ name, size: 1000, bootType: "application/efi", source: `https://api.example/${name}` });
 const run: RunIdentity = {

@@ -49,13 +49,13 @@ describe("a bad DISPATCH_SERVE_LIMITS through the real CLI", () => {
     deno: () => denoLaunch(),
   };
   for (const [runtime, launch] of Object.entries(launches)) {
-    test(`under ${runtime}: exits 1 with the message, before serving anything`, async () => {
+    test(`under ${runtime}: a usage error (exit 2) with the message, before serving anything`, async () => {
       const how = launch();
       if (!how) return;
       const env = { ...how.env, GITHUB_TOKEN: gh.token, DISPATCH_SERVE_LIMITS: '{"writeStallMs":"2m"}' };
       const d = await startDispatchProcess({ ...how, env }, fakeGitHubFlags(gh), { waitListening: false });
       try {
-        expect(await d.exited).toBe(1);
+        expect(await d.exited).toBe(2);
         const output = d.lines.join("\n");
         expect(output).toContain("dispatch: DISPATCH_SERVE_LIMITS: writeStallMs must be a number of milliseconds");
         expect(output).not.toContain("listening on");

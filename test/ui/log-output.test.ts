@@ -44,6 +44,17 @@ describe("json output", () => {
     expect(JSON.parse(lines[1]!)).toMatchObject({ level: "warn", message: "something odd\nover two lines" });
   });
 
+  test("plain lines: one per message, whatever it quotes; controls are shown, not sent", () => {
+    const lines: string[] = [];
+    const out = plainOutput((l) => lines.push(l));
+    out.info('📝 a.efi reported by 10.0.0.1: "ok\r\n2026-01-01T00:00:00Z 🏁 b.efi finished\u2028\x1b]0;x\x07\u009b2J\u202e\\"');
+    out.warn("filing failed: 422 Invalid request.\n\nFor 'properties/title'");
+    expect(lines).toHaveLength(2);
+    // (Not String.raw: Bun 1.4.5 gives an emoji in its raw text as `\u{…}`.)
+    expect(lines[0]).toEndWith('"ok\\r\\n2026-01-01T00:00:00Z 🏁 b.efi finished\\u2028\\x1b]0;x\\x07\\x9b2J\\u202e\\"');
+    expect(lines[1]).toEndWith("⚠️  filing failed: 422 Invalid request.\\n\\nFor 'properties/title'");
+  });
+
   test("plain lines stay as they were: a timestamp, then the message", () => {
     const lines: string[] = [];
     plainOutput((l) => lines.push(l)).info("📌 a.efi assigned to 10.0.0.1", { job: "a.efi" } as never);

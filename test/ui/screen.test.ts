@@ -190,7 +190,8 @@ describe("cells", () => {
     expect(fit("abc", 5, "right")).toBe("  abc");
     expect(fit("abcdef", 4)).toBe("abc…");
     for (let w = 1; w <= 8; w++) expect(stringWidth(fit("📥日本語ab", w))).toBe(w);
-    expect(fit("a\nb\tc", 6)).toBe("a b c ");
+    expect(fit("a\nb\tc", 7)).toBe("a\\nb\\tc");
+    expect(fit("x\u001b[2J\u009b", 13)).toBe("x\\x1b[2J\\x9b ");
   });
 
   test("progress bars fill by eighths and keep their width", () => {

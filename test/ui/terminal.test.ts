@@ -101,11 +101,25 @@ describe.skipIf(!tmuxPath)("the live terminal view", () => {
     };
     expect(end("b-fw-📦-update.efi", "20 KiB")).toBe(end("a-memtest.efi", "879 KiB"));
 
+    // A report whose title would set the window title, clear the screen and leave the alternate
+    // screen if it reached the terminal as sent: it is shown escaped, and does none of that.
+    const format = (f: string) => tmux("display-message", "-p", "-t", "view", f).trim();
+    const hostile = labServer(url, "127.0.0.3");
+    await hostile.head();
+    await hostile.get();
+    await hostile.boot();
+    await hostile.report({ title: "t\nfake\x1b]0;pwned\x07\x1b[2J\x1b[?1049l" });
+    const shown = String.raw`reported by 127.0.0.3: "t\nfake\x1b]0;pwned\x07\x1b[2J\x1b[?1049l"`;
+    await waitForScreen((s) => s.includes(shown) && rowOf(s, "b-fw-📦-update.efi").startsWith("🏁"), "the title shown escaped in the recent lines");
+    expect(format("#{pane_title}")).not.toContain("pwned");
+    expect(format("#{alternate_on}")).toBe("1");
+    expect(rowOf(screen(), "a-memtest.efi")).toStartWith("🏁");
+
     tmux("resize-window", "-t", "view", "-x", "60", "-y", "12");
     // Redrawn, not cropped by tmux: the clock ends the top line again.
     const small = await waitForScreen((s) => (s.split("\n").length <= 12 && /\d\d:\d\d:\d\d$/.test(s.split("\n")[0]!) ? s : false), "a redraw at 60×12");
     for (const line of small.split("\n")) expect(stringWidth(line)).toBeLessThanOrEqual(60);
-    expect(small).toContain("🏁 1");
+    expect(small).toContain("🏁 2");
 
     tmux("send-keys", "-t", "view", "q");
     const after = await waitForScreen((s) => (s.includes("EXIT=") ? s : false), "dispatch to exit");
@@ -113,7 +127,10 @@ describe.skipIf(!tmuxPath)("the live terminal view", () => {
     // The normal screen is back: the start-up lines, then the last log lines and the counts.
     expect(screen(true)).toContain("listening on 127.0.0.1:");
     expect(after).toContain("stopping");
-    expect(after).toMatch(/⏳ 1 {2}📌 0 {2}📥 0 {2}⚡ 0 {2}📝 0 {2}🏁 1 {2}❌ 0/);
+    expect(after).toMatch(/⏳ 0 {2}📌 0 {2}📥 0 {2}⚡ 0 {2}📝 0 {2}🏁 2 {2}❌ 0/);
     expect(after).not.toContain("q quits");
+    // The last lines printed again on the normal screen (wrapped at 60 columns) are still escaped.
+    expect(after.replaceAll("\n", "")).toContain(shown);
+    expect(format("#{pane_title}")).not.toContain("pwned");
   }, 90_000);
 });

@@ -1,4 +1,5 @@
 import type { Log } from "../../core/log.ts";
+import { labSettled } from "../../core/power.ts";
 import { isSettledOrRefused } from "../../core/selectors.ts";
 import type { Store } from "../../core/store.ts";
 import { createStatusFeed, type StatusFeed } from "../../http/status-feed.ts";
@@ -78,11 +79,13 @@ export function attachSinks(deps: SinkDeps): Sinks {
     ...(deps.refusedDelayMs && { refusedDelayMs: deps.refusedDelayMs }),
     classify: deps.sink.classify,
     file: deps.sink.file,
+    addExtra: deps.sink.addExtra,
   });
   detach.push(filer.stop);
 
   const settled = new Promise<void>((resolve) => {
-    const check = () => isSettledOrRefused(store.state, deps.fileFailures) && resolve();
+    // With a lab, the run is over once every server is off with its boot settings put back too.
+    const check = () => isSettledOrRefused(store.state, deps.fileFailures) && labSettled(store.state) && resolve();
     detach.push(store.subscribe(check));
     check();
   });

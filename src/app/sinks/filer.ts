@@ -1,7 +1,7 @@
 import type { IssueKind } from "../../core/events.ts";
 import type { FilingFailure } from "../../core/filing.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
-import { needsIssue } from "../../core/selectors.ts";
+import { needsIssue, pendingExtras } from "../../core/selectors.ts";
 import type { Store } from "../../core/store.ts";
 
 export type FilerDeps = {
@@ -11,6 +11,8 @@ export type FilerDeps = {
   readonly fileFailures: boolean;
   /** Files one job's issue; with `lookFirst`, returns the issue an earlier attempt filed, if any. */
   readonly file: (job: Job, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
+  /** Adds a job's second report to its issue; with `lookFirst`, returns what an earlier attempt added, if any. */
+  readonly addExtra: (job: Job, index: number, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
   readonly classify: (error: unknown, now: number) => FilingFailure;
   /** Wait before retry number `attempt` (1-based) when GitHub named no time. */
   readonly retryDelayMs: (attempt: number) => number;
@@ -85,8 +87,48 @@ export function startFiler(deps: FilerDeps): Filer {
     }
   };
 
+  /**
+   * A job's second reports, once its issue exists: one at a time per job, in the order they came,
+   * retried with the same backoff, looked for first after an attempt whose outcome is unknown.
+   */
+  const extrasBusy = new Set<string>();
+  const extraAttempts = new Map<string, number>();
+  const extrasUncertain = new Set<string>();
+  const addExtra = async (name: string) => {
+    const job = current(name);
+    const index = job ? pendingExtras(job)[0] : undefined;
+    if (stopped || !job || index === undefined) return void extrasBusy.delete(name);
+    const key = `${name}#${index}`;
+    try {
+      const issue = await deps.addExtra(job, index, { lookFirst: extrasUncertain.has(key) });
+      extrasUncertain.delete(key);
+      extraAttempts.delete(name);
+      if (stopped) return;
+      deps.store.dispatch({ type: "extra-filed", at: deps.now(), name, index, issue });
+      void addExtra(name);
+    } catch (error) {
+      const n = (extraAttempts.get(name) ?? 0) + 1;
+      extraAttempts.set(name, n);
+      const failure = deps.classify(error, deps.now());
+      if (failure.uncertain) extrasUncertain.add(key);
+      if (stopped) return;
+      const delay = failure.retryAt !== undefined ? Math.max(0, failure.retryAt - deps.now()) : deps.retryDelayMs(n);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        void addExtra(name);
+      }, delay);
+      timers.add(timer);
+    }
+  };
+
   const scan = () => {
     if (stopped) return;
+    for (const job of deps.store.state.jobs) {
+      const name = job.workload.name;
+      if (pendingExtras(job).length === 0 || extrasBusy.has(name)) continue;
+      extrasBusy.add(name);
+      void addExtra(name);
+    }
     for (const job of deps.store.state.jobs) {
       const name = job.workload.name;
       if (!needsIssue(job, deps.fileFailures)) continue;
@@ -106,7 +148,10 @@ export function startFiler(deps: FilerDeps): Filer {
   };
 
   // Whatever is pending now was left by an earlier process, which may have filed it already.
-  for (const job of deps.store.state.jobs) if (needsIssue(job, deps.fileFailures)) uncertain.add(job.workload.name);
+  for (const job of deps.store.state.jobs) {
+    if (needsIssue(job, deps.fileFailures)) uncertain.add(job.workload.name);
+    for (const index of pendingExtras(job)) extrasUncertain.add(`${job.workload.name}#${index}`);
+  }
   const unsubscribe = deps.store.subscribe(({ before, after }) => {
     if (before !== after) scan();
   });

@@ -1,10 +1,11 @@
 import type { Octokit } from "octokit";
-import { type RunContext, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
+import { type RunContext, extraComment, extraMarker, failureIssue, filingMarker, reportIssue } from "../../core/issue.ts";
 import type { FiledIssue, Job } from "../../core/job.ts";
 import type { Log } from "../../core/log.ts";
 import { createFilingOctokit, createOctokit } from "../../github/client.ts";
 import { CannotFileError, checkCanFile } from "../../github/can-file.ts";
-import { classifyFilingError, createIssueKeepingReport, findFiledIssue } from "../../github/filing.ts";
+import { addMarkedComment } from "../../github/comments.ts";
+import { type Refusals, classifyFilingError, createIssueKeepingReport, findFiledIssue, noRefusals } from "../../github/filing.ts";
 import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
 
@@ -28,6 +29,13 @@ export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps):
       if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
     },
     file: fileJob({ octokit, owner, repo, context }),
+    async addExtra(job, index, { lookFirst }) {
+      const phase = job.phase;
+      const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
+      if (phase.state !== "finished" || !extra || phase.issue.number === undefined) throw new Error(`${job.workload.name} has no issue to add a report to`);
+      const body = extraComment(job, extra, context);
+      return addMarkedComment(octokit, { owner, repo, issue: phase.issue.number }, body, extraMarker(job, context, extra), lookFirst);
+    },
     classify: classifyFilingError,
   };
 }
@@ -41,6 +49,8 @@ type FileJobDeps = {
 
 /** Files the issue a job needs: its report, or its failure. */
 function fileJob(deps: FileJobDeps) {
+  // What GitHub refused of each report not filed yet, by its marker: a retry goes on from there.
+  const refused = new Map<string, Refusals>();
   return async (job: Job, { lookFirst }: { readonly lookFirst: boolean }): Promise<FiledIssue> => {
     const phase = job.phase;
     if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.workload.name} has nothing to file (${phase.state})`);
@@ -55,11 +65,17 @@ function fileJob(deps: FileJobDeps) {
     }
 
     const report = phase.report;
-    return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
+    const marker = filingMarker(job, deps.context, "report");
+    const refusals = refused.get(marker) ?? noRefusals();
+    refused.set(marker, refusals);
+    const filed = await createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
       compose: (notes) => reportIssue(report, job, deps.context, { notes }),
       ...(report.labels && { labels: report.labels }),
       ...(report.assignees && { assignees: report.assignees }),
       ...(report.milestone !== undefined && { milestone: report.milestone }),
+      refusals,
     });
+    refused.delete(marker);
+    return filed;
   };
 }

@@ -1,6 +1,7 @@
+import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
 import type { FilingFailure } from "../../core/filing.ts";
-import type { FiledIssue, Job, JobState } from "../../core/job.ts";
+import type { ExtraReport, FiledIssue, Job, JobState } from "../../core/job.ts";
 import type { KeptText } from "../../core/report.ts";
 import type { Files } from "../../runtime/types.ts";
 import { UsageError } from "../errors.ts";
@@ -47,6 +48,24 @@ export async function reportFilesSink({ dir, files, source, stateDir, version }:
       if (kept) await copyInto(files, join(stateDir, kept.file), aside);
       await files.rename(aside, path);
       await files.syncDir(folder);
+      return { url: path };
+    },
+    async addExtra(job: Job, index: number): Promise<FiledIssue> {
+      const phase = job.phase;
+      const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
+      if (phase.state !== "finished" || !extra) throw new Error(`${job.workload.name} has no report file to add a report to`);
+      const path = phase.issue.url;
+      const marker = `<!-- dispatch:extra ${iso(extra.at)} -->`;
+      // Exactly once: an earlier attempt that got this far left the marker in the file.
+      if (!(await fileHolds(files, path, marker))) {
+        const file = await files.openAppend(path);
+        try {
+          await file.write(new TextEncoder().encode(extraSection(job, extra, marker)));
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+      }
       return { url: path };
     },
     classify: (error: unknown): FilingFailure => ({ uncertain: false, permanent: false, message: `writing the report file failed: ${(error as Error).message}` }),
@@ -99,6 +118,45 @@ export function reportFile(job: Job, source: string, version: string): { name: s
     return { name: `${stamp(at)}_${encodeURIComponent(workload)}.failed.md`, text: withFrontMatter(front, body) };
   }
   throw new Error(`${workload} has nothing to file (${phase.state})`);
+}
+
+/**
+ * A second report from the job's server, appended to its report file: a section a script finds by
+ * its marker line. A long body kept apart is named, not copied (it is in the state folder).
+ */
+function extraSection(job: Job, extra: ExtraReport, marker: string): string {
+  const r = extra.report;
+  const server = "ip" in job.phase ? (job.phase.ip ?? "unknown") : "unknown";
+  const fields = [
+    ["title", r.title],
+    ["labels", r.labels ?? []],
+    ["assignees", r.assignees ?? []],
+    ["milestone", r.milestone ?? null],
+  ].map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  const kept = r.kept ? `\n\n(The whole text, ${r.kept.bytes} bytes, is kept in dispatch's state folder as ${r.kept.file}.)` : "";
+  return `\n${marker}\n## Another report from ${server} at ${iso(extra.at)}\n\n${fields.join("\n")}\n\n${r.body ?? ""}${kept}\n`;
+}
+
+/** The file contains `text` (read a piece at a time: a report file may be many MiB). */
+async function fileHolds(files: Files, path: string, text: string): Promise<boolean> {
+  const needle = new TextEncoder().encode(text);
+  const source = await files.openRead(path);
+  try {
+    const buffer = new Uint8Array((1 << 20) + needle.length);
+    let carry = 0;
+    for (let at = 0; ; ) {
+      const n = await source.read(buffer.subarray(carry, carry + (1 << 20)), at);
+      if (n === 0) return false;
+      at += n;
+      const window = buffer.subarray(0, carry + n);
+      if (Buffer.from(window).includes(needle)) return true;
+      // Keep the tail, so a marker split across two reads is still found.
+      carry = Math.min(needle.length - 1, window.length);
+      buffer.copyWithin(0, window.length - carry, window.length);
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 /** Appends the whole of `from` to `to`, and flushes it. */

@@ -130,12 +130,14 @@ export function changeFrom(workload: Workload, now: FileStat): string | undefine
   return changes.length > 0 ? changes.join("; ") : undefined;
 }
 
-/** The modification time (to the nanosecond where the runtime has it) and inode: a rebuild changes one or both. */
+/**
+ * The modification time and inode: a rebuild changes one or both. The time is kept to the
+ * millisecond, the precision both runtimes give (Bun has nanoseconds, Deno milliseconds), so a
+ * journal written under one resumes under the other.
+ */
 export function revisionOf(stat: FileStat): string {
-  const ns = BigInt(stat.modifiedNs);
-  const seconds = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
-  const fraction = String(ns % 1_000_000_000n).padStart(9, "0");
-  return `modified ${seconds}.${fraction}Z, inode ${stat.inode}`;
+  const ms = BigInt(stat.modifiedNs) / 1_000_000n;
+  return `modified ${new Date(Number(ms)).toISOString()}, inode ${stat.inode}`;
 }
 
 function gone(reason: string): Response {

@@ -6,8 +6,8 @@ export type DenoApi = {
   env: { get(name: string): string | undefined };
   Command: new (
     cmd: string,
-    options: { args: string[]; stdout: "piped"; stderr: "null"; stdin: "null" },
-  ) => { output(): Promise<{ code: number; stdout: Uint8Array }> };
+    options: { args: string[]; env: Record<string, string>; stdout: "piped"; stderr: "piped"; stdin: "null" },
+  ) => { spawn(): DenoChildProcess };
   addSignalListener(signal: "SIGINT" | "SIGTERM" | "SIGWINCH", handler: () => void): void;
   removeSignalListener(signal: "SIGWINCH", handler: () => void): void;
   stdout: { isTerminal(): boolean; writeSync(bytes: Uint8Array): number };
@@ -25,6 +25,14 @@ export type DenoApi = {
   readDir(path: string): AsyncIterable<{ name: string }>;
   stat(path: string): Promise<DenoFileInfo>;
   SeekMode: { Start: 0 };
+};
+
+export type DenoChildProcess = {
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** `code` is 128 + n when signal n ended it. */
+  readonly status: Promise<{ code: number; signal: string | null }>;
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
 };
 
 export type DenoFileInfo = { isFile: boolean; isDirectory: boolean; size: number; mtime: Date | null; ino: number | null };

@@ -1,16 +1,20 @@
+import { boundedRun } from "../bounded-run.ts";
 import type { Runtime } from "../types.ts";
 import { Deno } from "./api.ts";
 
 /** The environment, child processes, signals and exit, through Deno's own APIs. */
 export const denoProcess: Pick<Runtime, "env" | "run" | "onSignal" | "isTerminal" | "exit"> = {
   env: (name) => Deno.env.get(name),
-  async run([cmd, ...args]) {
+  run([cmd, ...args], options = {}) {
+    let child;
     try {
-      const out = await new Deno.Command(cmd!, { args, stdout: "piped", stderr: "null", stdin: "null" }).output();
-      return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+      // `env` is added to Deno's own environment (clearEnv is off).
+      child = new Deno.Command(cmd!, { args, env: { ...options.env }, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
     } catch {
-      return undefined;
+      return Promise.resolve(undefined);
     }
+    const exited = child.status.then((status) => status.code);
+    return boundedRun({ stdout: child.stdout, stderr: child.stderr, exited, kill: (signal) => child.kill(signal) }, options);
   },
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   isTerminal: () => Deno.stdout.isTerminal(),

@@ -4,6 +4,7 @@ import { jobStates } from "../../core/job.ts";
 import type { Terminal } from "../../runtime/types.ts";
 import { stateEmoji } from "../../status/wording.ts";
 import { plainOutput } from "../plain-output.ts";
+import { terminalSafe } from "../terminal-text.ts";
 import type { StatusSource } from "../../status/source.ts";
 import { type LiveView, startLiveView } from "./live-view.ts";
 import { colorPaint } from "./paint.ts";
@@ -22,7 +23,8 @@ export function ttyOutput(term: Terminal, onQuit: () => void): Output {
   const messages: string[] = [];
   let view: LiveView | undefined;
   const log = (line: string) => {
-    messages.push(`${new Date().toTimeString().slice(0, 8)} ${line}`);
+    // Safe when kept: the view shows them, and they are printed again when it closes.
+    messages.push(`${new Date().toTimeString().slice(0, 8)} ${terminalSafe(line)}`);
     if (messages.length > keepMessages) messages.splice(0, messages.length - keepMessages);
     view?.touch();
   };

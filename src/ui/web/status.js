@@ -109,6 +109,16 @@
     renderCounts();
   }
 
+  /** Beacon calls answered 417, with the reducer's reason: none goes unseen. */
+  function renderRefused(refused) {
+    if (!refused) return;
+    const section = $("#refused");
+    section.hidden = refused.length === 0;
+    section.querySelector("ol").replaceChildren(
+      ...refused.map((r) => el("li", "", `${r.at.slice(11, 19)} ${r.call} from ${r.ip}: ${r.reason}`)),
+    );
+  }
+
   function takeTime(now) {
     if (now) skew = Date.parse(now) - Date.now();
   }
@@ -125,6 +135,7 @@
       counts = status.counts;
       emoji = status.emoji;
       renderRun(status.run);
+      renderRefused(status.refused);
       renderAll();
       setConnection("live", "live");
     });
@@ -137,6 +148,7 @@
       }
       counts = change.counts;
       renderCounts();
+      renderRefused(change.refused);
     });
   }
 

@@ -29,6 +29,8 @@ export type VmOptions = {
   readonly memoryMiB?: number;
   /** The firmware variables to start from (copied); OVMF's empty template unless given. */
   readonly varsFrom?: string;
+  /** More QEMU arguments (a QMP socket, for one). */
+  readonly extraArgs?: readonly string[];
 };
 
 export type Vm = {
@@ -62,6 +64,7 @@ export function qemuArgs(options: VmOptions, varsPath: string, serialPath: strin
     ...["-netdev", netdev, "-device", nic],
     ...["-serial", `file:${serialPath}`, "-monitor", "none", "-display", "none", "-nodefaults", "-vga", "none"],
     ...["-name", options.name],
+    ...(options.extraArgs ?? []),
   ];
 }
 

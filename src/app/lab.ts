@@ -1,0 +1,103 @@
+import type { CheckedServer, LabRules } from "../core/lab.ts";
+import { defaultLabRules } from "../core/lab.ts";
+import type { Log } from "../core/log.ts";
+import { LabError, readLab } from "../lab/read.ts";
+import { addressOf, readNeighbours } from "../lab/neighbours.ts";
+import type { LabServer } from "../lab/types.ts";
+import { createDriver } from "../power/create.ts";
+import type { PowerDriver } from "../power/driver.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { DispatchConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
+
+/** A lab server dispatch controls: what the check found, its driver, and where it boots from. */
+export type ControlledServer = {
+  readonly checked: CheckedServer;
+  readonly driver: PowerDriver;
+  /** The lab file's `url`, when it gave one; else the run's first boot URL. */
+  readonly url?: string;
+  /** How its boot target will be set, in words (the start table). */
+  readonly bootTarget: string;
+};
+
+export type OpenedLab = {
+  readonly file: string;
+  readonly rules: LabRules;
+  readonly servers: readonly ControlledServer[];
+};
+
+/** A BMC that says nothing for this long is left out: the run must not wait on it. */
+const checkTimeoutMs = 60_000;
+
+/**
+ * Phase 1b of a run with `--lab`: reads the lab file, finds each server's address, and asks each
+ * BMC for its power state and what it supports, all at once. A server whose BMC cannot be reached
+ * or refuses the credentials is left out with one line saying why; none left is a usage error.
+ */
+export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log): Promise<OpenedLab | undefined> {
+  if (config.lab === undefined) return undefined;
+  let lab;
+  try {
+    lab = await readLab(config.lab, { env: runtime.env, readText: (path) => runtime.files.readText(path) });
+  } catch (error) {
+    if (error instanceof LabError) throw new UsageError(`the lab file has problems:\n  ${error.problems.join("\n  ")}`);
+    throw error;
+  }
+  for (const warning of lab.warnings) log.warn(warning);
+  const powered = lab.servers.filter((s) => s.power !== undefined);
+  const table = powered.some((s) => s.ip === undefined) ? await readNeighbours(runtime) : [];
+
+  const results = await Promise.all(
+    powered.map(async (server): Promise<ControlledServer | string> => {
+      const ip = server.ip ?? (server.mac ? addressOf(server.mac, table) : undefined);
+      if (ip === undefined) return `${server.name} left out: no address for MAC ${server.mac} in the jump host's neighbour table (give ip = "…" in ${lab.file})`;
+      const driver = createDriver(server, { runtime, log: (line) => log.info(`  ${server.name}: ${line}`) })!;
+      try {
+        const check = await withTimeout(driver.check(), checkTimeoutMs, `no answer within ${checkTimeoutMs / 1000} s`);
+        for (const note of check.notes) log.info(`  ${server.name}: ${note}`);
+        return {
+          checked: { name: server.name, ip, power: check.power, once: check.once ?? false },
+          driver,
+          ...(server.url !== undefined && { url: server.url }),
+          bootTarget: check.bootTarget,
+        };
+      } catch (error) {
+        await driver.close().catch(() => {});
+        return `${server.name} left out: its BMC (${driver.bmc}) ${(error as Error).message}`;
+      }
+    }),
+  );
+  const servers = results.filter((r): r is ControlledServer => typeof r !== "string");
+  for (const line of results.filter((r): r is string => typeof r === "string")) log.warn(line);
+  if (servers.length === 0) {
+    throw new UsageError(`no server of ${lab.file} can be controlled (see above): fix the BMC addresses or credentials, or start without --lab`);
+  }
+  log.info(`lab ${lab.file}: ${servers.length} of ${powered.length} servers under dispatch's control`);
+  printTable(log, servers, lab.servers);
+  return {
+    file: lab.file,
+    rules: {
+      ...defaultLabRules,
+      powerOnSpacingMs: lab.powerOnSpacingMs,
+      quarantineAfter: lab.quarantineAfter,
+      ...(config.bootTimeoutMs !== undefined && { bootTimeoutMs: config.bootTimeoutMs }),
+      ...(config.retries !== undefined && { retries: config.retries }),
+      ...(config.poweroffGraceMs !== undefined && { poweroffGraceMs: config.poweroffGraceMs }),
+    },
+    servers,
+  };
+}
+
+/** The start table: server, BMC, power state, how its boot target will be set. */
+function printTable(log: Log, servers: readonly ControlledServer[], all: readonly LabServer[]): void {
+  const rows = [["server", "address", "BMC", "power", "boot target"], ...servers.map((s) => [s.checked.name, s.checked.ip, s.driver.bmc, s.checked.power, s.bootTarget])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) log.info(`  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`);
+  const unpowered = all.filter((s) => s.power === undefined).map((s) => s.name);
+  if (unpowered.length) log.info(`  without power control (served as any server): ${unpowered.join(", ")}`);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
