@@ -29,7 +29,8 @@ export async function runProcess(start: (quit: () => void) => Promise<Run>, opti
     await run?.stop();
     runtime.exit(code);
   };
-  const quit = () => void end(0, [{ text: "stopping" }]);
+  // A second signal while stopping: stop waiting for reports in flight.
+  const quit = () => (ending ? run?.hurry() : void end(0, [{ text: "stopping" }]));
   runtime.onSignal("SIGINT", quit);
   runtime.onSignal("SIGTERM", quit);
   try {

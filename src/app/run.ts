@@ -34,10 +34,14 @@ export type Run = {
   readonly settled: Promise<Settled>;
   /**
    * The one shutdown sequence, in this order: the live view closes; the clock stops; serving
-   * stops and the mDNS goodbye goes out together; the sinks detach (filer, read models, log,
-   * journal); the journal is flushed and closed; the state folder's lock is released.
+   * stops and the mDNS goodbye goes out together (downloads are cut at once, reports in flight
+   * finish and are filed, for up to the `stopGraceMs` limit or until `hurry`); the sinks detach
+   * (filer, read models, log, journal); the journal is flushed and closed; the state folder's
+   * lock is released.
    */
   stop(): Promise<void>;
+  /** Cuts short what a stop waits for (reports in flight, their filing): a second Ctrl-C. */
+  hurry(): void;
 };
 
 export type Settled = {
@@ -177,6 +181,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   });
 
   let stopping: Promise<void> | undefined;
+  const hurry = new AbortController();
   return {
     port: serving.server.port,
     stateDir: state.stateDir,
@@ -186,8 +191,10 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         unfollow?.();
         // Servers stay as they are: a restart on the same state resumes watching them.
         power?.stop();
+        const bound = AbortSignal.any([hurry.signal, AbortSignal.timeout(serving.graceMs)]);
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
-        await Promise.all([mdns?.stop(), serving.stop()]);
+        await Promise.all([mdns?.stop(), serving.stop(bound)]);
+        await sinks.filed(bound, (names) => out.info(`stopping: waiting for the filing of ${names.join(", ")} to finish (Ctrl-C or SIGTERM again stops at once)`));
         // Nothing changes from here on: the summary's last word (JUnit complete, issue edited, Actions outputs).
         await summaries.finish();
         summaries.stop();
@@ -198,6 +205,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
       })();
       return stopping;
     },
+    hurry: () => hurry.abort(),
   };
 }
 

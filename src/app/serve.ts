@@ -2,8 +2,9 @@ import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
 import { createApp } from "../http/app.ts";
+import { normalizeIp } from "../http/client-ip.ts";
 import { limitsFromEnv, limitsVariable } from "../runtime/limits.ts";
-import { type Runtime, type Server, serveLimits } from "../runtime/types.ts";
+import { type InFlight, type Runtime, type Server, serveLimits } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
 import { bootUrls } from "./listen-urls.ts";
 import { reportTexts } from "./report-texts.ts";
@@ -13,8 +14,13 @@ import type { Sinks } from "./sinks/attach.ts";
 export type Serving = {
   readonly server: Server;
   readonly urls: readonly string[];
-  /** Stops the clock, then the server: no new downloads or reports; open connections are cut. */
-  stop(): Promise<void>;
+  /** How long a stop lets requests in flight (and their filing) finish: the `stopGraceMs` limit. */
+  readonly graceMs: number;
+  /**
+   * Stops the clock, then the server: no new connections; downloads and other connections are
+   * cut at once, and beacon calls in flight (a report arriving) finish until `bound` aborts.
+   */
+  stop(bound?: AbortSignal): Promise<void>;
 };
 
 const tickMs = 1000;
@@ -25,6 +31,7 @@ export async function serve(
   deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number; stateDir: string },
 ): Promise<Serving> {
   const { store, sinks, now, log } = deps;
+  const limits = { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits };
   const app = createApp({
     store,
     now,
@@ -34,7 +41,7 @@ export async function serve(
     durable: deps.durable,
     reportTexts: reportTexts(deps.runtime.files, deps.stateDir),
     // The same limit the server enforces on a declared length, however it was set.
-    maxReportBytes: { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits }.maxReportBytes,
+    maxReportBytes: limits.maxReportBytes,
     status: sinks.status,
     feed: sinks.feed,
     counters: sinks.counters,
@@ -56,9 +63,24 @@ export async function serve(
   return {
     server,
     urls,
-    async stop() {
+    graceMs: limits.stopGraceMs,
+    async stop(bound) {
       clearInterval(ticker);
-      await server.stop();
+      const seconds = Math.ceil(limits.stopGraceMs / 1000);
+      const waiting = (inFlight: readonly InFlight[]) =>
+        log.info(`stopping: waiting up to ${seconds} s for ${describe(inFlight, config.path)} to finish (Ctrl-C or SIGTERM again stops at once)`);
+      await server.stop(bound && { signal: bound, waiting });
     },
   };
+}
+
+/** "1 report in flight (from 192.0.2.7)", in words, for the line a stop prints while it waits. */
+function describe(inFlight: readonly InFlight[], path: string): string {
+  const what = (request: InFlight) =>
+    new URL(request.path, "http://x").pathname !== path ? `${request.method} ${request.path}` : request.method === "PUT" ? "report" : request.method === "POST" ? "beacon boot" : request.method;
+  const counts = new Map<string, string[]>();
+  for (const request of inFlight) counts.set(what(request), [...(counts.get(what(request)) ?? []), normalizeIp(request.remoteAddress)]);
+  return [...counts]
+    .map(([kind, from]) => `${from.length} ${kind}${from.length > 1 ? "s" : ""} in flight (from ${[...new Set(from)].join(", ")})`)
+    .join(" and ");
 }

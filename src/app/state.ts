@@ -13,6 +13,7 @@ import type { Runtime } from "../runtime/types.ts";
 import type { DispatchConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import type { WorkloadSource } from "./ports.ts";
+import { removeUnrecorded } from "./report-texts.ts";
 
 export type OpenedState = {
   readonly store: Store;
@@ -69,6 +70,13 @@ export async function openState(
     throw error;
   });
   log.info(`state: ${opened.path}`);
+  const unrecorded = await removeUnrecorded(runtime.files, stateDir, opened.events).catch((error: Error) => {
+    log.warn(`could not look for report texts a crash left behind in ${stateDir}: ${error.message}`);
+    return [];
+  });
+  if (unrecorded.length) {
+    log.info(`removed ${unrecorded.length} report text${unrecorded.length > 1 ? "s" : ""} that no journal line names (a crash came before the report was answered; beacon sends it again): ${unrecorded.join(", ")}`);
+  }
 
   const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts, lab)));
   return { store, journal: opened.journal, lock, stateDir, created: opened.created, ...(opened.resumed && { replayed: opened.events.length }) };

@@ -39,7 +39,7 @@ export type ReadReport =
       /** Drops the body's file, if one was written: call when the report was not taken, or taken again. */
       readonly discard: () => Promise<void>;
     }
-  | { readonly ok: false; readonly status: 400 | 413; readonly message: string };
+  | { readonly ok: false; readonly status: 400 | 408 | 413; readonly message: string };
 
 /**
  * Reads `beacon report`'s JSON as it arrives, holding only what the issue needs: anything that
@@ -67,7 +67,7 @@ export async function readReport(
   let bytes = 0;
   try {
     for (;;) {
-      const chunk = await reader?.read();
+      const chunk = await reader?.read().catch((error: Error) => Promise.reject(new BodyCut(`the report stopped arriving after ${bytes} bytes: ${error.message}`)));
       if (!chunk || chunk.done) break;
       bytes += chunk.value.byteLength;
       if (bytes > limits.maxBytes) {
@@ -84,6 +84,7 @@ export async function readReport(
     leave(reader);
     await fields.discard();
     if (error instanceof NotReport) return { ok: false, status: 400, message: error.message };
+    if (error instanceof BodyCut) return { ok: false, status: 408, message: `${error.message}; send it again` };
     if (error instanceof Error && !(error instanceof SpoolError)) return { ok: false, status: 400, message: `report is not valid JSON (${error.message}): ${notAnObject}` };
     throw error;
   }
@@ -111,6 +112,9 @@ export class SpoolError extends Error {
 }
 
 class NotReport extends Error {}
+
+/** The connection failed or went silent before the body's end: nothing wrong with the report itself. */
+class BodyCut extends Error {}
 
 const notAnObject = 'a report is a JSON object with a string "title", e.g. {"title":"memtest passed","body":"…"}';
 

@@ -1,4 +1,5 @@
-import { open, readFile, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -29,6 +30,12 @@ type Holder = {
 
 export const lockFile = "lock";
 
+/** The one file a takeover of a stale lock holds: two dispatch processes never remove a lock together. */
+const claimFile = "lock.takeover";
+
+/** How often a start looks again at a lock that changes under it (another dispatch starting at the same instant). */
+const attempts = 50;
+
 export async function lockState(dir: string, now: number): Promise<StateLock> {
   const path = join(dir, lockFile);
   const self: Holder = {
@@ -39,19 +46,12 @@ export async function lockState(dir: string, now: number): Promise<StateLock> {
     // argv[0] and [1] are the runtime and the script (or the binary twice): the flags tell runs apart.
     command: `dispatch ${redact(process.argv.slice(2))}`.trimEnd(),
   };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const file = await open(path, "wx", 0o600);
-      try {
-        await file.writeFile(`${JSON.stringify(self)}\n`);
-      } finally {
-        await file.close();
-      }
-      return { release: () => release(path, self) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 2) throw error;
-    }
-    const holder = await readHolder(path);
+  const text = `${JSON.stringify(self)}\n`;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await create(path, text)) return { release: () => release(path, self) };
+    const seen = await readText(path);
+    if (seen === undefined) continue; // released (or taken away) a moment ago: try again
+    const holder = parseHolder(seen);
     if (holder && (await alive(holder))) {
       const elsewhere = holder.host !== hostname() ? ` If it no longer runs there, delete ${path}.` : "";
       throw new StateLockedError(
@@ -59,8 +59,79 @@ export async function lockState(dir: string, now: number): Promise<StateLock> {
           `(${holder.command}). Stop it first, or give this one its own folder with --state DIR.${elsewhere}`,
       );
     }
-    // Its holder is gone: take it over (a lock being written right now reads as gone for a moment; hence the few attempts).
-    await rm(path, { force: true });
+    // Its holder is gone (or the file is damaged): take it away, under the claim, and compete again.
+    await takeAway(dir, path, seen, text);
+  }
+  throw new Error(`could not take the lock ${path}: it kept changing while ${attempts} attempts looked at it. Start dispatch again.`);
+}
+
+/**
+ * Makes the file whole in one step, only if there is none: written aside, then hard-linked into
+ * place (a reader never sees it empty, and of two creators exactly one gets EEXIST-free).
+ */
+async function create(path: string, text: string): Promise<boolean> {
+  const aside = `${path}.${process.pid}.${randomUUID()}`;
+  await writeFile(aside, text, { mode: 0o600, flag: "wx" });
+  try {
+    await link(aside, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
+    // A file system without hard links (FAT on a USB stick): made in place, empty for a moment.
+    return writeFile(path, text, { mode: 0o600, flag: "wx" }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => (error.code === "EEXIST" ? false : Promise.reject(error)),
+    );
+  } finally {
+    await rm(aside, { force: true });
+  }
+}
+
+/**
+ * Removes the stale lock `stale`, if it is still what the lock file holds. Only the holder of the
+ * claim file removes a lock, and only the one it judged stale: two starts that judged the same
+ * stale lock at the same instant never remove a lock one of them has just made. A claim left by
+ * a start that died is itself stale and taken away.
+ */
+async function takeAway(dir: string, path: string, stale: string, self: string): Promise<void> {
+  const claim = join(dir, claimFile);
+  if (!(await create(claim, self))) {
+    const claimed = await readText(claim);
+    const claimant = claimed === undefined ? undefined : parseHolder(claimed);
+    if (claimed !== undefined && (!claimant || !(await alive(claimant)))) await removeIfStill(claim, claimed);
+    else await sleep(10 + Math.random() * 20); // another start is taking over: see what it made
+    return;
+  }
+  try {
+    if ((await readText(path)) === stale) await rm(path, { force: true });
+  } finally {
+    await rm(claim, { force: true });
+  }
+}
+
+/** Removes `path` if it still holds `text`: moved aside first, so a file made there meanwhile is put back, not removed. */
+async function removeIfStill(path: string, text: string): Promise<void> {
+  const aside = `${path}.gone.${process.pid}.${randomUUID()}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  if ((await readText(aside)) !== text) await link(aside, path).catch(() => {});
+  await rm(aside, { force: true });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }
 
@@ -70,8 +141,13 @@ async function release(path: string, self: Holder): Promise<void> {
 }
 
 async function readHolder(path: string): Promise<Holder | undefined> {
+  const text = await readText(path).catch(() => undefined);
+  return text === undefined ? undefined : parseHolder(text);
+}
+
+function parseHolder(text: string): Holder | undefined {
   try {
-    const json = JSON.parse(await readFile(path, "utf8")) as Partial<Holder>;
+    const json = JSON.parse(text) as Partial<Holder>;
     return typeof json.pid === "number" && typeof json.host === "string" ? (json as Holder) : undefined;
   } catch {
     return undefined;

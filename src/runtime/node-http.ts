@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
-import { type ServeLimits, type ServeOptions, type Server, serveLimits } from "./types.ts";
+import { type InFlight, type ServeLimits, type ServeOptions, type Server, type StopGrace, serveLimits } from "./types.ts";
 
 /**
  * A fetch-style server on `node:http`, for both runtimes (bun/serve.ts and deno/serve.ts say why
@@ -11,34 +11,63 @@ import { type ServeLimits, type ServeOptions, type Server, serveLimits } from ".
  */
 export async function serveNodeHttp({ hostname, port, fetch, limits }: ServeOptions): Promise<Server> {
   const limit: ServeLimits = { ...serveLimits, ...limits };
+  const sockets = new Set<Socket>();
+  /** Requests that carry a body, until their answer is sent: what a stop waits for. */
+  const inFlight = new Map<ServerResponse, InFlight>();
+  const stopping = { now: false };
   const server = createServer({ maxHeaderSize: limit.maxHeaderBytes }, (incoming, outgoing) => {
-    void handle(incoming, outgoing, fetch, limit);
+    void handle(incoming, outgoing, fetch, limit, { inFlight, stopping });
   });
   // Bun's (1.4.5) and Deno's (2.9.6) node:http enforce maxHeaderSize but not headersTimeout or
   // requestTimeout: a client that connects and sends nothing, or trickles its headers, is kept
   // forever (test/http/hostile.test.ts). So the deadlines are kept here, per connection.
   server.requestTimeout = 0;
-  server.on("connection", (socket: Socket) => deadline(socket, limit.headersTimeoutMs));
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    deadline(socket, limit.headersTimeoutMs);
+  });
   server.listen(port, hostname);
   await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   const address = server.address() as AddressInfo;
   return {
     hostname: address.address,
     port: address.port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    async stop(grace?: StopGrace) {
+      stopping.now = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Downloads, status feeds and idle connections go now; connections carrying a request
+      // with a body (a report arriving) are left to finish while the grace lasts.
+      const busy = new Set([...inFlight.keys()].map((outgoing) => outgoing.socket));
+      for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
+      if (grace && inFlight.size > 0 && !grace.signal.aborted) {
+        grace.waiting([...inFlight.values()]);
+        await new Promise<void>((resolve) => {
+          const check = () => inFlight.size === 0 && done();
+          const done = () => {
+            clearInterval(poll);
+            grace.signal.removeEventListener("abort", done);
+            resolve();
+          };
+          // Each answer leaves `inFlight` on its own time; a short poll is simpler than a listener per request.
+          const poll = setInterval(check, 50);
+          grace.signal.addEventListener("abort", done);
+          check();
+        });
+      }
+      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 
 const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
 
-/** Closes the connection unless `clear` is called within `ms`; replaces any earlier deadline. */
-function deadline(socket: Socket, ms: number): void {
+/** Runs `expire` (by default: closes the connection) unless `clear` is called within `ms`; replaces any earlier deadline. */
+function deadline(socket: Socket, ms: number, expire: () => void = () => socket.destroy()): void {
   clear(socket);
-  const timer = setTimeout(() => socket.destroy(), ms);
+  const timer = setTimeout(expire, ms);
   timer.unref?.();
   deadlines.set(socket, timer);
 }
@@ -48,15 +77,30 @@ function clear(socket: Socket): void {
   deadlines.delete(socket);
 }
 
-async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"], limit: ServeLimits): Promise<void> {
+type ServerState = { readonly inFlight: Map<ServerResponse, InFlight>; readonly stopping: { readonly now: boolean } };
+
+async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"], limit: ServeLimits, server: ServerState): Promise<void> {
   const socket = incoming.socket;
   clear(socket);
   const hasBody = incoming.headers["content-length"] !== undefined || incoming.headers["transfer-encoding"] !== undefined;
+  const carriesBody = incoming.method !== "GET" && incoming.method !== "HEAD";
+  if (server.stopping.now) {
+    // A request on a connection kept while a report finishes: beacon sends it again later.
+    outgoing.writeHead(503, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end("dispatch is stopping; send it again\n");
+    return;
+  }
+  if (carriesBody) {
+    server.inFlight.set(outgoing, { method: incoming.method ?? "", path: incoming.url ?? "/", remoteAddress: socket.remoteAddress ?? "" });
+    // Answered (a kept-alive connection stays open after it) or gone, whichever comes first.
+    const done = () => server.inFlight.delete(outgoing);
+    outgoing.once("finish", done);
+    outgoing.once("close", done);
+  }
+  const cutBody = (why: string) => answerAndClose(outgoing, 408, `${why}; send it again\n`);
   if (hasBody && !incoming.complete) {
-    // A large declared body (a whole log in a report, read as fast as it can be parsed) gets a
-    // millisecond more per KiB, about 1 MiB/s: a trickling client is still cut off in time.
-    const declared = Number(incoming.headers["content-length"]) || 0;
-    deadline(socket, limit.bodyTimeoutMs + Math.floor(declared / 1024));
+    // The body as a whole gets a generous cap; its silences are judged as it is read (see `watched`).
+    const minutes = limit.bodyTotalMs / 60_000;
+    deadline(socket, limit.bodyTotalMs, () => cutBody(`request body not complete after ${minutes >= 1 ? `${+minutes.toFixed(1)} min` : `${limit.bodyTotalMs / 1000} s`}`));
     incoming.once("end", () => clear(socket));
   }
   // The next request on a kept-alive connection gets the same time for its headers.
@@ -75,15 +119,23 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   });
   let response: Response;
   try {
-    response = await fetch(toRequest(incoming, aborted.signal), incoming.socket.remoteAddress ?? "");
+    const body = carriesBody ? watched(Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>, limit.bodyIdleMs, cutBody) : undefined;
+    response = await fetch(toRequest(incoming, body, aborted.signal), incoming.socket.remoteAddress ?? "");
   } catch (error) {
-    outgoing.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`internal error: ${(error as Error).message}\n`);
+    if (!outgoing.headersSent) outgoing.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`internal error: ${(error as Error).message}\n`);
+    return;
+  }
+  if (outgoing.headersSent) {
+    // Already answered: the body was cut off (408) while the app read it.
+    await response.body?.cancel().catch(() => {});
     return;
   }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     headers[name] = name === "set-cookie" ? response.headers.getSetCookie() : value;
   });
+  // A stop is waiting for this answer: the connection ends with it.
+  if (server.stopping.now) headers.connection = "close";
   // Without a reason phrase Deno's node:http sends "HTTP/1.1 200 " where Bun fills in "OK".
   if (response.statusText) outgoing.writeHead(response.status, response.statusText, headers);
   else outgoing.writeHead(response.status, headers);
@@ -92,6 +144,9 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     outgoing.end();
     return;
   }
+  // The status and headers go out now, as decided: node:http would hold them until the first
+  // body chunk, so an upstream that fails before its first byte would leave the client no answer.
+  outgoing.flushHeaders();
   const reader = response.body.getReader();
   try {
     for (;;) {
@@ -106,6 +161,54 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
     // Break the connection: with Content-Length set, the client sees a short body as an error.
     outgoing.destroy();
   }
+}
+
+/**
+ * Answers a request whose body will not be read to its end, then closes the connection (the
+ * rest of the body is not wanted). A client that reads nothing is cut off a moment later.
+ */
+function answerAndClose(outgoing: ServerResponse, status: number, text: string): void {
+  const socket = outgoing.socket;
+  const close = () => void socket?.destroy();
+  if (outgoing.headersSent) return close();
+  outgoing.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(text);
+  outgoing.once("finish", close);
+  setTimeout(close, 1000).unref?.();
+}
+
+/**
+ * A request body whose silences are timed: only while the app waits for the next bytes, so an
+ * app that is busy (writing a report to the disk) never counts against the client. No bytes
+ * for `idleMs` cuts the request (`cut`) and fails the read.
+ */
+function watched(body: ReadableStream<Uint8Array>, idleMs: number, cut: (why: string) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const silence = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const why = `request body stopped arriving: no bytes for ${idleMs / 1000} s`;
+          cut(why);
+          reject(new Error(why));
+        }, idleMs);
+      });
+      try {
+        const chunk = await Promise.race([reader.read(), silence]);
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      } catch (error) {
+        // The underlying read is left pending: the connection's end settles it.
+        controller.error(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+    // Pulled only when the app reads: a silence is timed only while someone waits for bytes.
+  }, { highWaterMark: 0 });
 }
 
 /** Waits until the client reads again; one that stops reading for `ms` is cut off. */
@@ -130,20 +233,18 @@ function writeRoom(outgoing: ServerResponse, ms: number): Promise<void> {
   });
 }
 
-function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
+function toRequest(incoming: IncomingMessage, body: ReadableStream<Uint8Array> | undefined, signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else if (value !== undefined) headers.set(name, value);
   }
   const url = new URL(incoming.url ?? "/", `http://${headers.get("host") ?? "localhost"}`);
-  const method = incoming.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
   return new Request(url, {
-    method,
+    method: incoming.method ?? "GET",
     headers,
     signal,
-    body: hasBody ? (Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>) : undefined,
+    body,
     // @ts-expect-error: `duplex` is required for streamed request bodies but not yet in the DOM types.
     duplex: "half",
   });

@@ -119,15 +119,36 @@ export type ServeOptions = {
 export type Server = {
   readonly hostname: string;
   readonly port: number;
-  stop(): Promise<void>;
+  /**
+   * Stops taking connections and cuts downloads and idle connections at once. Requests that
+   * carry a body (`beacon boot`, `beacon report`) may finish first, until `grace.signal` aborts
+   * (the caller's bound, or a second Ctrl-C); then whatever is left is cut. Without `grace`,
+   * everything is cut at once.
+   */
+  stop(grace?: StopGrace): Promise<void>;
 };
+
+export type StopGrace = {
+  /** Aborted: stop waiting, cut what is still in flight. */
+  readonly signal: AbortSignal;
+  /** Called once, when there is something to wait for, with what it is. */
+  readonly waiting: (inFlight: readonly InFlight[]) => void;
+};
+
+/** A request that carries a body and has not been answered yet. */
+export type InFlight = { readonly method: string; readonly path: string; readonly remoteAddress: string };
 
 /** What a client gets before the server gives up on it, so a slow or hostile one cannot hold connections. */
 export type ServeLimits = {
   /** From connecting (or the end of the previous response) to the end of the request headers. */
   readonly headersTimeoutMs: number;
-  /** From the end of the headers to the end of the request body. */
-  readonly bodyTimeoutMs: number;
+  /**
+   * A request body that goes silent: no bytes for this long while the app waits for more. A
+   * body is judged by silence, not by its length over time, so a thin link never loses a report.
+   */
+  readonly bodyIdleMs: number;
+  /** The whole of a request body, from the end of its headers however steadily it arrives: a generous cap. */
+  readonly bodyTotalMs: number;
   /** A response the client stops reading: how long a write may wait for room. */
   readonly writeStallMs: number;
   /** Total size of the request line and headers. */
@@ -136,13 +157,18 @@ export type ServeLimits = {
   readonly maxBodyBytes: number;
   /** The same for a PUT (`beacon report`, which may carry a whole log): the app streams it to disk. */
   readonly maxReportBytes: number;
+  /** On SIGINT/SIGTERM: how long reports in flight (and their filing) may take before dispatch exits anyway. */
+  readonly stopGraceMs: number;
 };
 
 export const serveLimits: ServeLimits = {
   headersTimeoutMs: 20_000,
-  bodyTimeoutMs: 30_000,
+  bodyIdleMs: 30_000,
+  // 256 MiB (the largest report) at 60 KiB/s takes 73 minutes.
+  bodyTotalMs: 2 * 60 * 60_000,
   writeStallMs: 120_000,
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 2 * 1024 * 1024,
   maxReportBytes: 256 * 1024 * 1024,
+  stopGraceMs: 60_000,
 };

@@ -174,6 +174,9 @@ async function streamBody(state: State, res: http.ServerResponse, body: Uint8Arr
   }
   if (isClosed) return;
   if (cut !== undefined) {
+    // Cut before any byte: the status line and headers still go out, as a storage host that
+    // fails after answering does (node:http holds them back until the first write otherwise).
+    if (sent === 0) res.flushHeaders();
     await Promise.race([Bun.sleep(CUT_GRACE_MS), closed]);
     res.destroy();
     return;

@@ -15,7 +15,8 @@ setDefaultTimeout(20_000);
 // this process) and Deno (the real CLI, limits through DISPATCH_SERVE_LIMITS). Both serve on
 // node:http with dispatch's own deadlines (src/runtime/node-http.ts).
 
-const limits = { headersTimeoutMs: 1000, bodyTimeoutMs: 1000, writeStallMs: 1000, maxReportBytes: 1024 * 1024 };
+// A body is cut after 1 s of silence, or 5 s in all however steadily it arrives.
+const limits = { headersTimeoutMs: 1000, bodyIdleMs: 1000, bodyTotalMs: 5000, writeStallMs: 1000, maxReportBytes: 1024 * 1024 };
 
 type Probe = { closedAfterMs?: number; received: string };
 
@@ -40,7 +41,9 @@ function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): v
   let skip = false;
   beforeAll(async () => {
     // a.efi (8 MB, more than socket buffers hold) goes to the client that stops reading; b.efi to the one that boots.
-    gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 8_000_000), efi("b.efi", 4000)] }] });
+    // The rest go to servers that report (and to requests that take a job on the way).
+    const more = ["c", "d", "e", "f", "g"].map((name) => efi(`${name}.efi`, 4000));
+    gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("a.efi", 8_000_000), efi("b.efi", 4000), ...more] }] });
     const started = await start(gh);
     if (started) d = started;
     else skip = true;
@@ -83,15 +86,18 @@ function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): v
   };
 
   describe("slow clients are cut off, and never starve servers that boot", () => {
-    check("connecting and sending nothing, trickling headers, trickling a body: each closed after its deadline", async () => {
+    check("connecting and sending nothing, trickling headers, trickling a body past the cap on the whole: each closed after its deadline", async () => {
       const [silent, headers, body] = await Promise.all([
         rawClient(() => {}),
         rawClient((s) => trickle(s, "GET /dispatch HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n")),
-        rawClient((s) => trickle(s, "PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "a")),
+        // Never silent for the idle window: only the cap on the whole body ends it.
+        rawClient((s) => trickle(s, 'PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"title":"t","body":"', "a"), "127.0.0.1", 9000),
       ]);
       for (const probe of [silent, headers, body]) expect(probe.closedAfterMs).toBeDefined();
       expect(headers.received).toBe(""); // cut off before any answer
-    });
+      expect(body.received).toStartWith("HTTP/1.1 408");
+      expect(body.received).toContain("request body not complete after 5 s; send it again");
+    }, 15_000);
 
     check("a kept-alive connection that goes quiet is closed after the headers deadline", async () => {
       const probe = await rawClient((s) => s.write("GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -161,6 +167,59 @@ function hostileTests(start: (gh: FakeGitHub) => Promise<Target | undefined>): v
       });
       expect(probe.received).toStartWith("HTTP/1.1 400");
       expect((await http(d.url, { method: "HEAD", from: "127.0.0.30" })).status).toBe(200);
+    });
+  });
+
+  describe("a report is judged by silence, not by how long it takes", () => {
+    check("a 200 KiB report at about 60 KiB/s, longer than the idle window and never silent for it, is taken whole", async () => {
+      const from = "127.0.0.41";
+      await bootOnce(d.url, from);
+      const body = "0123456789abcdef".repeat((200 * 1024) / 16);
+      const json = new TextEncoder().encode(JSON.stringify({ title: "slow link report", body }));
+      const pieces = 16;
+      const size = Math.ceil(json.byteLength / pieces);
+      const probe = await rawClient(
+        (s) => {
+          s.write(`PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.byteLength}\r\nConnection: close\r\n\r\n`);
+          // 16 pieces 200 ms apart: 3.2 s in all, three times the idle window, each gap a fifth of it.
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (s.destroyed || sent >= json.byteLength) return clearInterval(timer);
+            s.write(json.subarray(sent, sent + size));
+            sent += size;
+          }, 200);
+          s.on("close", () => clearInterval(timer));
+        },
+        from,
+        15_000,
+      );
+      expect(probe.received).toStartWith("HTTP/1.1 200");
+      expect(probe.received).toContain("accepted");
+      const job = (await status(d.port)).find((j) => j.ip === from);
+      expect(job?.state).toMatch(/^(reported|finished)$/);
+    }, 20_000);
+
+    check("a report that goes silent mid-body is cut after the idle window with an answer saying so", async () => {
+      const probe = await rawClient(
+        (s) => s.write('PUT /dispatch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"title":"t","body":"half'),
+        "127.0.0.43",
+      );
+      expect(probe.closedAfterMs).toBeDefined();
+      expect(probe.received).toStartWith("HTTP/1.1 408");
+      expect(probe.received).toContain("request body stopped arriving: no bytes for 1 s; send it again");
+      expect((await http(d.url, { method: "HEAD", from: "127.0.0.44" })).status).toBe(200);
+    });
+  });
+
+  describe("answers sent as soon as they are decided", () => {
+    check("the storage failing before its first byte: the server still gets the status and headers, then a broken body", async () => {
+      gh.faults.cutStorageAfterBytes = 0;
+      gh.faults.cutStorageTimes = 1;
+      const reply = await http(d.url, { from: "127.0.0.45" });
+      expect(reply.status).toBe(200);
+      expect(reply.headers["content-length"]).toBe("4000");
+      expect(reply.error).toBeDefined();
+      expect(reply.body.byteLength).toBe(0);
     });
   });
 

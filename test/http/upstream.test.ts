@@ -33,6 +33,23 @@ test("the stream cut mid-way: the server's download breaks, the job is free, and
   expect(await jobOf(d, "a.efi")).toMatchObject({ state: "booting", ip: "127.0.0.3" });
 });
 
+test("the storage failing before its first byte: the server still gets the status and headers, then a broken body; the job is free", async () => {
+  const { gh, d } = await setup();
+  gh.faults.cutStorageAfterBytes = 0;
+  gh.faults.cutStorageTimes = 1;
+  let headersAt: number | undefined;
+  const cut = await http(d.url, { from: "127.0.0.2", onResponse: () => (headersAt = Date.now()) });
+  // The answer is not dropped: the firmware sees what it is getting, and that the body broke.
+  expect(headersAt).toBeDefined();
+  expect(cut.status).toBe(200);
+  expect(cut.headers["content-length"]).toBe("300000");
+  expect(cut.headers["content-type"]).toBe("application/efi");
+  expect(cut.error).toBeDefined();
+  expect(cut.body.byteLength).toBe(0);
+  await until(() => d.lines.some((l) => l.includes("download of a.efi for 127.0.0.2 ended after 0 of 300000 bytes")), "the log line");
+  await until(async () => (await jobOf(d, "a.efi")).state === "unassigned", "a.efi back in the queue");
+});
+
 for (const [what, status, route] of [
   ["the asset deleted (404 from the API)", 404, "asset"],
   ["an expired storage link (403)", 403, "storage"],

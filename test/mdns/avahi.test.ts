@@ -159,6 +159,36 @@ describe.skipIf(!!problem)("mDNS, resolved by Avahi on the lab network", () => {
     await avahi.browseUntil(type, (f) => f.length === 0, "both gone");
   });
 
+  test("a lab NIC that comes up after dispatch started is announced on, within a bound", async () => {
+    // A host with no lab link yet: nothing to announce on.
+    const late = netns.add("late");
+    const d = await start(late, ["--bind", "0.0.0.0:8085"]);
+    await d.dispatch.waitFor(/not announcing on any interface.*dispatch announces on one that comes up/);
+    netns.link(late, "lab1", "192.0.2.13/24", lab, { ifname: "to-late", master: "br0" });
+    // dispatch looks every 5 s, then probes and announces (about a second).
+    const name = /mDNS: announced "([^"]+)"/.exec(await d.dispatch.waitFor(/mDNS: announced "/, 20_000))![1]!;
+    expect(d.dispatch.output()).toContain("mDNS: lab1 (192.0.2.13) came up; announcing there too");
+    const found = named(name)(await avahi.browseUntil(type, (f) => named(name)(f).length > 0, name));
+    expect(found.map((r) => [r.address, r.port])).toEqual([["192.0.2.13", 8085]]);
+    expect(headFromLab(`http://192.0.2.13:8085/dispatch`)).toBe("200");
+    await stopAll();
+  });
+
+  test("a second lab NIC that comes up joins the announcement beside the first", async () => {
+    const two = netns.add("two");
+    netns.link(two, "lab1", "192.0.2.14/24", lab, { ifname: "to-two1", master: "br0" });
+    const d = await start(two, ["--bind", "0.0.0.0:8086"]);
+    const name = await d.announced();
+    expect(d.dispatch.output()).toContain("on lab1 (192.0.2.14)");
+    netns.link(two, "lab2", "192.0.2.15/24", lab, { ifname: "to-two2", master: "br0" });
+    await d.dispatch.waitFor("mDNS: lab2 (192.0.2.15) came up; announcing there too", 20_000);
+    await d.dispatch.waitFor("on lab1 (192.0.2.14), lab2 (192.0.2.15)", 20_000);
+    // Avahi on the lab (one link to both) resolves the name to one of its addresses: both are dispatch's.
+    const [entry] = named(name)(await avahi.browseUntil(type, (f) => named(name)(f).length > 0, name));
+    expect(["192.0.2.14", "192.0.2.15"]).toContain(entry!.address);
+    await stopAll();
+  });
+
   test("bound to one address, dispatch is announced on that address's interface only", async () => {
     const d = await start(a, ["--bind", "192.0.2.11:8081"]);
     const name = await d.announced();

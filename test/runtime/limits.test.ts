@@ -11,6 +11,12 @@ describe("DISPATCH_SERVE_LIMITS", () => {
     expect(limitsFromEnv(undefined)).toEqual({});
     expect(limitsFromEnv("  ")).toEqual({});
     expect(limitsFromEnv('{"writeStallMs":300000,"maxHeaderBytes":32768}')).toEqual({ writeStallMs: 300_000, maxHeaderBytes: 32_768 });
+    expect(limitsFromEnv('{"bodyIdleMs":5000,"bodyTotalMs":600000,"stopGraceMs":1000}')).toEqual({ bodyIdleMs: 5000, bodyTotalMs: 600_000, stopGraceMs: 1000 });
+  });
+
+  test("the older bodyTimeoutMs still works: it sets the idle window, never less room than it gave", () => {
+    expect(limitsFromEnv('{"bodyTimeoutMs":90000}')).toEqual({ bodyIdleMs: 90_000 });
+    expect(limitsFromEnv('{"bodyTimeoutMs":90000,"bodyIdleMs":1000}')).toEqual({ bodyIdleMs: 1000 });
   });
 
   const bad: [string, RegExp][] = [

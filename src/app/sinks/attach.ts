@@ -31,6 +31,11 @@ export type Sinks = {
   readonly counters: Counters;
   /** Resolves once every job is finished or failed and nothing is left to file but what the sink refuses for good. */
   readonly settled: Promise<void>;
+  /**
+   * Resolves once no filing is under way (a report taken just before a stop gets filed), or
+   * when `bound` aborts; `waiting` hears once which jobs it waits for, if any.
+   */
+  filed(bound: AbortSignal, waiting: (names: readonly string[]) => void): Promise<void>;
   /** Detaches every sink, the last attached first. */
   stop(): void;
 };
@@ -90,6 +95,21 @@ export function attachSinks(deps: SinkDeps): Sinks {
     feed,
     counters,
     settled,
+    async filed(bound, waiting) {
+      const names = filer.underWay();
+      if (names.length === 0 || bound.aborted) return;
+      waiting(names);
+      // A filing ends with an event on the store (filed, or failed and waiting out a backoff).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          unsubscribe();
+          bound.removeEventListener("abort", done);
+          resolve();
+        };
+        const unsubscribe = store.subscribe(() => filer.underWay().length === 0 && done());
+        bound.addEventListener("abort", done);
+      });
+    },
     stop() {
       for (const stop of detach.splice(0).reverse()) stop();
     },

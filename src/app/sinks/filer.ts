@@ -20,7 +20,11 @@ export type FilerDeps = {
   readonly refusedDelayMs?: (attempt: number) => number;
 };
 
-export type Filer = { stop(): void };
+export type Filer = {
+  /** The jobs whose filing is under way right now (not those waiting out a backoff). */
+  underWay(): string[];
+  stop(): void;
+};
 
 const kindOf = (job: Job): IssueKind => (job.phase.state === "reported" ? "report" : "failure");
 
@@ -153,6 +157,7 @@ export function startFiler(deps: FilerDeps): Filer {
   });
   scan();
   return {
+    underWay: () => [...busy].filter((name) => !waiting.has(name)),
     stop() {
       stopped = true;
       unsubscribe();
