@@ -191,8 +191,10 @@ export function decide(state: DispatchState, now: Time, runDone: boolean, wanted
       continue;
     }
     if (runDone) {
+      // One handed poweroff.efi switches itself off: it gets its grace, as during the run.
+      const switchingItselfOff = server.stage === "running" && server.poweroffAt !== undefined && now - server.poweroffAt < rules.poweroffGraceMs;
       if (server.stage === "off") decided("restore", "the run is over: its boot settings put back");
-      else if (server.stage !== "restored") decided("off", "the run is over");
+      else if (server.stage !== "restored" && !switchingItselfOff) decided("off", "the run is over");
       continue;
     }
     switch (server.stage) {
