@@ -39,7 +39,7 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
       state = bootRequestSeen(state, event.ip, outcome.kind === "serve", event.at);
       break;
     case "booted":
-      if (outcome.kind === "booted" && outcome.job.entered.booting === event.at) state = bootedSeen(state, event.ip, event.at);
+      if (outcome.kind === "booted" && !outcome.repeat) state = bootedSeen(state, event.ip, event.at);
       break;
     case "power-done":
       state = powerDone(state, event.server, event.id, event.ok, event.error, event.power, event.at);
@@ -181,7 +181,7 @@ function booted(state: DispatchState, ip: string, at: Time): Step {
   // A repeated `beacon boot` only counts as activity.
   if (phase.state === "booting") {
     const next = { ...job, seen: at };
-    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
+    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next, repeat: true } };
   }
   let next = state;
   const other = heldBy(next, ip);
