@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
+import { type Fillable, fillableOf } from "./fillable.ts";
 import { type InFlight, type ServeLimits, type ServeOptions, type Server, type StopGrace, serveLimits } from "./types.ts";
 
 /**
@@ -147,6 +148,8 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   // The status and headers go out now, as decided: node:http would hold them until the first
   // body chunk, so an upstream that fails before its first byte would leave the client no answer.
   outgoing.flushHeaders();
+  const source = fillableOf(response.body);
+  if (source) return sendFilled(outgoing, source, limit.writeStallMs);
   const reader = response.body.getReader();
   try {
     for (;;) {
@@ -159,6 +162,36 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   } catch {
     await reader.cancel().catch(() => {});
     // Break the connection: with Content-Length set, the client sees a short body as an error.
+    outgoing.destroy();
+  }
+}
+
+/** Bytes per buffer of a fillable body: a read and a write per MiB cost little next to the copies. */
+const fillBytes = 1024 * 1024;
+
+/**
+ * Sends a fillable body (runtime/fillable.ts) through buffers used again and again: a buffer is
+ * filled again only once its write has called back (node:http may hold it until then). Should a
+ * callback be late, a new buffer is taken rather than waiting on it; at most two are kept. Ends
+ * or breaks the connection as the stream path does.
+ */
+async function sendFilled(outgoing: ServerResponse, source: Fillable, writeStallMs: number): Promise<void> {
+  const free: Buffer[] = [];
+  const release = (buffer: Buffer) => {
+    if (free.length < 2) free.push(buffer);
+  };
+  try {
+    for (;;) {
+      const buffer = free.pop() ?? Buffer.allocUnsafe(fillBytes);
+      const read = await source.fill(buffer);
+      if (read === 0) break;
+      if (!outgoing.write(read === buffer.byteLength ? buffer : buffer.subarray(0, read), () => release(buffer))) await writeRoom(outgoing, writeStallMs);
+      if (outgoing.destroyed) throw new Error("client closed the connection");
+    }
+    outgoing.end();
+    source.close();
+  } catch (error) {
+    source.close(error);
     outgoing.destroy();
   }
 }
