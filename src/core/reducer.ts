@@ -47,6 +47,10 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
     case "power-observed":
       state = powerObserved(state, event.server, event.power);
       break;
+    case "server-address":
+      // Learned once: an address a server by MAC asked from is its address for the run.
+      state = updateServer(state, event.server, (s) => (s.ip === "" && !state.lab!.servers.some((o) => o.ip === event.ip) ? { ...s, ip: event.ip } : s));
+      break;
     case "restarted":
       state = labRestarted(state, event.at);
       break;
@@ -148,6 +152,7 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
     // The lab's own events: labStep handles them.
     case "power-done":
     case "power-observed":
+    case "server-address":
       return noted(state);
 
     default:
