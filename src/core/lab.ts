@@ -1,4 +1,4 @@
-import type { Time } from "./job.ts";
+import type { Time } from "./time.ts";
 
 /**
  * The lab (`--lab`): servers whose power dispatch controls. The reducer decides what to do with
