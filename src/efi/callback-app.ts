@@ -22,6 +22,7 @@
  *     poll: http->Poll(http); CheckEvent(event), Stall(1 ms), at most `timeout` times
  *     http->Response(http, &token{event, message{response, buffer}}); poll again
  *     token.Status and the HTTP status (200) checked
+ *     after the POST: Stall(work), the workload's "work"
  *   print  "…sent", Stall, ResetSystem(warm)
  *   on any failure: print which step and its EFI status, Stall, ResetSystem(warm)
  *
@@ -111,6 +112,8 @@ export interface CallbackAppOptions {
    * address configured through EFI_IP4_CONFIG2 (HTTP boot's own DHCP may not set one).
    */
   local?: { address: string; subnet: string };
+  /** How long the "work" takes between `beacon boot` and the report (BootServices->Stall). */
+  workMicroseconds?: number;
   /** How long the program runs after its report before it resets (so the line can be read). */
   stallAfterMicroseconds?: number;
   /** Bound on each Request or Response, in milliseconds of polling. */
@@ -225,6 +228,7 @@ export function callbackAppCode(options: CallbackAppOptions): Uint8Array<ArrayBu
 
   // --- beacon boot, then beacon report.
   exchange("POST", requests.POST);
+  if (options.workMicroseconds) a.emit(movImm32("rcx", options.workMicroseconds), callMem("r12", BS_STALL));
   exchange("PUT", requests.PUT, "body", body.length);
   print("sent");
   a.emit(movImm32("rcx", stallAfter), callMem("r12", BS_STALL)).label("reset")
