@@ -2,9 +2,9 @@
  * Just enough x86-64 machine code to write tiny UEFI applications in TypeScript.
  *
  * Each encoder returns the bytes of one instruction; the mnemonic (Intel syntax) is in its
- * comment. Only the forms that `app.ts` and `callback-app.ts` need exist. `Asm` strings instructions together and
- * resolves RIP-relative references (to data, and jumps and calls to labels in the code), so the result needs no
- * relocations and runs wherever the firmware loads it.
+ * comment. Only the forms that `app.ts` and `callback-app.ts` need exist. `Asm` strings
+ * instructions together and resolves RIP-relative references (to data after the code, and jumps
+ * to labels), so the result needs no relocations and runs wherever the firmware loads it.
  *
  * Reference: Intel SDM vol. 2, ch. 2 (REX prefix, ModRM, SIB).
  */
@@ -208,11 +208,6 @@ export function shrImm8(r: Reg, imm: number): Bytes {
   return [...rex(true, 0, n), 0xc1, modrm(0b11, 5, n), imm];
 }
 
-/** ret — C3. */
-export function ret(): Bytes {
-  return [0xc3];
-}
-
 /** Conditions for `Asm.jcc` (the low nibble of 0F 8x). */
 const CONDITION = { b: 0x2, ae: 0x3, e: 0x4, z: 0x4, ne: 0x5, nz: 0x5, be: 0x6, a: 0x7 } as const;
 export type Condition = keyof typeof CONDITION;
@@ -263,11 +258,6 @@ export class Asm {
   /** jcc rel32 — 0F 8x cd: jump to `label` when `condition` holds. */
   jcc(condition: Condition, label: string): this {
     return this.#rel32([0x0f, 0x80 | CONDITION[condition]], label);
-  }
-
-  /** call rel32 — E8 cd: a subroutine inside this code. */
-  call(label: string): this {
-    return this.#rel32([0xe8], label);
   }
 
   /** Names the current offset. */
