@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { QEMU } from "../../src/demo/vm.ts";
-import type { Child } from "../support/processes.ts";
+import { type Child, startProcess } from "../support/processes.ts";
 import { tempDirs } from "../support/temp-dirs.ts";
-import { demoFolder, exitStatus, reportsByWorkload, runSteps, stepsAfterBun } from "./readme-demo.ts";
+import { demoFolder, exitStatus, repoRoot, reportsByWorkload, runSteps, stepsAfterBun } from "./readme-demo.ts";
 
 /**
  * The README's set-up-and-run command on a machine without QEMU: `dispatch demo` says so in
@@ -85,4 +85,16 @@ test("dispatch demo refuses an unknown option with the closest one, exit 2", asy
   const code = await exitStatus(child, 30_000);
   expect(code).toBe(2);
   expect(child.output()).toContain("unknown option --no-vn (did you mean --no-vm?)");
+});
+
+test("Ctrl-C while a sample runs: dispatch demo stops its servers and itself, and the port is closed", async () => {
+  const tmp = temp.make("demo-tmp-");
+  child = startProcess([process.execPath, join(repoRoot, "src/main.ts"), "demo", "--no-vm", "--log-format", "plain"], { cwd: tmp, env: { TMPDIR: tmp } });
+  await child.waitFor("⚡ 1-hello.efi booting", 20_000);
+  const port = Number(/listening on 127\.0\.0\.1:(\d+);/.exec(child.output())?.[1]);
+  await child.kill("SIGINT");
+  expect(await exitStatus(child, 30_000)).toBe(0);
+  expect(child.output()).toContain("stopping");
+  expect(child.output()).not.toContain("demo: done");
+  expect(await listening(port)).toBe(false);
 });
