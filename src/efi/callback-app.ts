@@ -137,12 +137,12 @@ export function callbackAppCode(options: CallbackAppOptions): Uint8Array<ArrayBu
   const url = new URL(options.url);
   if (url.protocol !== "http:" || !/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname)) throw new Error(`the callback URL must be http://IPv4:PORT/PATH, got ${options.url}`);
   const body = new TextEncoder().encode(JSON.stringify({ title: options.report.title, body: options.report.body, labels: options.report.labels }));
-  const pollCount = options.timeoutMs ?? 30_000; // one Stall(1 ms) per poll
+  const pollCount = options.timeoutMs ?? 30_000; // one Stall(1 ms) per poll, so about that many ms
   const stallAfter = options.stallAfterMicroseconds ?? 1_000_000;
 
   const a = new Asm();
   const rsp = "rsp" as const;
-  /** rcx = this, rdx = second argument from a label (or none), then call [this + method]. */
+  /** ConOut->OutputString(ConOut, the CHAR16 string at `label`). */
   const print = (label: string) =>
     a.emit(movRegMem("rcx", "rbx", ST_CON_OUT)).leaRip("rdx", label).emit(callMem("rcx", CON_OUT_OUTPUT_STRING));
   /** Jumps to the failure handler naming `step` unless rax is EFI_SUCCESS. */

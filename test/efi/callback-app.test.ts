@@ -62,8 +62,9 @@ describe("callbackApp", () => {
 
 describe.skipIf(!objdump)("callbackApp, decoded by objdump", () => {
   const { insns, format } = disassemblePe(callbackApp(options));
-  // The code ends at the last `jmp $`-free reset path; data follows. Calls through firmware
-  // tables are `call *DISP(%REG)`: each must be one the program documents, at the spec's offset.
+  // Calls through firmware tables are `call *DISP(%REG)`: each must be one the program
+  // documents, at the spec's offset. (objdump decodes the data after the code too; none of
+  // these options' data reads as an indirect call.)
   const calls = new Set(insns.filter((i) => /^call \*/.test(i.text)).map((i) => i.text));
 
   test("a PE32+ image objdump reads", () => expect(format).toBe("pei-x86-64"));
