@@ -47,6 +47,12 @@ export type Attempt = {
   /** When this attempt ended without a report of its own, and why. */
   readonly endedAt?: Time;
   readonly reason?: string;
+  /**
+   * It ended for no fault of the server's or the workload's (GitHub could not deliver, dispatch
+   * restarted, the server reported another way): it uses up no retry and does not keep the job
+   * from that server.
+   */
+  readonly excused?: true;
 };
 
 /**
