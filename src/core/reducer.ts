@@ -291,7 +291,9 @@ function nextJobFor(state: DispatchState, ip: string): Job | undefined {
   const unassigned = state.jobs.filter((job) => job.phase.state === "unassigned");
   const lab = state.lab;
   if (!lab) return unassigned[0];
-  const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && s.stage !== "off" && s.stage !== "restored");
+  // Another server is up, or coming up (decided to power on for the very job this one failed).
+  const comingUp = (s: Server) => s.pending?.action === "on" || s.pending?.action === "cycle";
+  const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && ((s.stage !== "off" && s.stage !== "restored") || comingUp(s)));
   return others ? unassigned.find((job) => !failedOn(job, ip)) : unassigned[0];
 }
 
