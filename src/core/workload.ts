@@ -1,4 +1,5 @@
 import { type BootType, bootTypeOf } from "./content-types.ts";
+import type { RuleTerms } from "./placement.ts";
 
 /** One queued release asset: what dispatch knows about it without asking GitHub again. */
 export type Workload = {
@@ -12,6 +13,8 @@ export type Workload = {
    * and inode); the journal resumes only onto the same revisions. Unset for release assets.
    */
   readonly revision?: string;
+  /** Where it may run and its limits, as its release asset's label says (`dispatch: tags=2p each`). */
+  readonly labelTerms?: RuleTerms;
 };
 
 /** A release asset as the GitHub edge hands it over. */
@@ -21,6 +24,7 @@ export type AssetInfo = {
   readonly contentType: string;
   readonly url: string;
   readonly revision?: string;
+  readonly labelTerms?: RuleTerms;
 };
 
 /**
@@ -33,7 +37,7 @@ export function selectWorkloads(assets: readonly AssetInfo[], filters: readonly 
     const bootType = bootTypeOf(asset.contentType);
     if (!bootType) continue;
     if (filters.length > 0 && !filters.some((f) => asset.name.includes(f))) continue;
-    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url, ...(asset.revision !== undefined && { revision: asset.revision }) });
+    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url, ...(asset.revision !== undefined && { revision: asset.revision }), ...(asset.labelTerms && { labelTerms: asset.labelTerms }) });
   }
   // Code-unit order, not locale order: the same queue on every machine.
   return workloads.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -73,7 +73,7 @@ const iso = (at: number) => new Date(at).toISOString();
 
 export function jobView(job: Job, extras: ViewExtras = {}): JobView {
   const phase = job.phase;
-  const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.workload.name, extras.now) : undefined;
+  const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.name, extras.now) : undefined;
   const facts = {
     state: phase.state,
     downloaded: downloaded(job),
@@ -83,7 +83,7 @@ export function jobView(job: Job, extras: ViewExtras = {}): JobView {
     issue: phase.state === "finished" || phase.state === "failed" ? (phase.issue ?? null) : null,
   };
   return {
-    name: job.workload.name,
+    name: job.name,
     ...facts,
     emoji: stateEmoji[phase.state],
     detail: stateDetail(facts),
