@@ -24,7 +24,8 @@ export type AssetInfo = {
   readonly contentType: string;
   readonly url: string;
   readonly revision?: string;
-  readonly labelTerms?: RuleTerms;
+  /** The asset's label as uploaded (GitHub shows it in place of the name); it may carry placement terms. */
+  readonly label?: string;
 };
 
 /**
@@ -37,7 +38,7 @@ export function selectWorkloads(assets: readonly AssetInfo[], filters: readonly 
     const bootType = bootTypeOf(asset.contentType);
     if (!bootType) continue;
     if (filters.length > 0 && !filters.some((f) => asset.name.includes(f))) continue;
-    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url, ...(asset.revision !== undefined && { revision: asset.revision }), ...(asset.labelTerms && { labelTerms: asset.labelTerms }) });
+    workloads.push({ name: asset.name, size: asset.size, bootType, source: asset.url, ...(asset.revision !== undefined && { revision: asset.revision }) });
   }
   // Code-unit order, not locale order: the same queue on every machine.
   return workloads.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
