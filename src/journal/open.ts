@@ -91,7 +91,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       }
       const conflict = mismatch(parsed.header, header);
       if (conflict) {
-        const same = conflict.startsWith("the lab file's rules") ? "the lab file's rules as they were" : `the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters`;
+        const same = conflict.startsWith("the lab file's rules") ? "the lab file's rules (and the assets' labels) as they were" : `the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters`;
         throw new JournalError(
           `${path} belongs to another run: ${conflict}. Run with ${same} to resume it, ` +
             `--fresh to start over (the old journal is kept aside), or --state DIR for a separate folder.`,
