@@ -18,7 +18,8 @@ import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
-import { openLab } from "./lab.ts";
+import { readNeighbours } from "../lab/neighbours.ts";
+import { addressLearner, openLab } from "./lab.ts";
 import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
 import { planRun } from "./placement.ts";
@@ -143,7 +144,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   }).catch(letGo);
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
+  const identify = lab?.servers.some((s) => s.checked.ip === "") ? addressLearner(store, () => readNeighbours(runtime), now) : undefined;
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(identify && { identify }) }).catch(
     async (error: unknown) => {
       summaries.stop();
       return letGo(error);

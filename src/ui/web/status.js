@@ -111,6 +111,24 @@
     renderCounts();
   }
 
+  /** The lab's servers (`--lab`): power, where each is in the run, what is being done to it. */
+  function renderServers(servers) {
+    if (!servers) return;
+    const section = $("#servers");
+    section.hidden = servers.length === 0;
+    section.querySelector("tbody").replaceChildren(
+      ...servers.map((s) => {
+        const row = el("tr");
+        row.dataset.server = s.name;
+        row.dataset.health = s.health;
+        const state = s.health === "quarantined" ? `⛔ taken out: ${s.reason}` : s.pending ? `${s.stage}: ${s.pending.action} (${s.pending.reason})` : s.stage;
+        const last = s.last ? `${s.last.action} ${s.last.ok ? "done" : `failed: ${s.last.error}`}` : "";
+        row.append(el("td", "", s.name), el("td", "", s.ip), el("td", "", s.power), el("td", "", state), el("td", "", s.job ?? ""), el("td", "", last));
+        return row;
+      }),
+    );
+  }
+
   /** Beacon calls answered 417, with the reducer's reason: none goes unseen. */
   function renderRefused(refused) {
     if (!refused) return;
@@ -138,6 +156,7 @@
       emoji = status.emoji;
       renderRun(status.run);
       renderRefused(status.refused);
+      renderServers(status.servers);
       renderAll();
       setConnection("live", "live");
     });
@@ -151,6 +170,7 @@
       counts = change.counts;
       renderCounts();
       renderRefused(change.refused);
+      renderServers(change.servers);
     });
   }
 
