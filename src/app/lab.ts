@@ -1,8 +1,10 @@
 import type { CheckedServer, LabRules } from "../core/lab.ts";
 import { defaultLabRules } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
+import type { PlacementServer, Rule } from "../core/placement.ts";
+import type { Store } from "../core/store.ts";
 import { LabError, readLab } from "../lab/read.ts";
-import { addressOf, readNeighbours } from "../lab/neighbours.ts";
+import { type Neighbour, addressOf, macOf, readNeighbours } from "../lab/neighbours.ts";
 import type { LabServer } from "../lab/types.ts";
 import { createDriver } from "../power/create.ts";
 import type { PowerDriver } from "../power/driver.ts";
@@ -23,7 +25,10 @@ export type ControlledServer = {
 export type OpenedLab = {
   readonly file: string;
   readonly rules: LabRules;
+  /** The servers under dispatch's power control; none when the file gives no server a power kind. */
   readonly servers: readonly ControlledServer[];
+  /** Which server runs what: the file's `[[rule]]`s, and every server of the file with its tags. */
+  readonly placement: { readonly rules: readonly Rule[]; readonly servers: readonly PlacementServer[] };
 };
 
 /** A BMC that says nothing for this long is left out: the run must not wait on it. */
@@ -45,18 +50,27 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
   }
   for (const warning of lab.warnings) log.warn(warning);
   const powered = lab.servers.filter((s) => s.power !== undefined);
-  const table = powered.some((s) => s.ip === undefined) ? await readNeighbours(runtime) : [];
+  // Rules name servers; a server known by its MAC alone is found by its address when it asks.
+  const table = lab.servers.some((s) => s.ip === undefined && (s.power !== undefined || lab.rules.length > 0)) ? await readNeighbours(runtime) : [];
+  const placement = {
+    rules: lab.rules,
+    servers: lab.servers.map((s) => {
+      const ip = s.ip ?? (s.mac ? addressOf(s.mac, table) : undefined);
+      return { name: s.name, ...(ip !== undefined && { ip }), tags: s.tags };
+    }),
+  };
 
   const results = await Promise.all(
     powered.map(async (server): Promise<ControlledServer | string> => {
-      const ip = server.ip ?? (server.mac ? addressOf(server.mac, table) : undefined);
-      if (ip === undefined) return `${server.name} left out: no address for MAC ${server.mac} in the jump host's neighbour table (give ip = "…" in ${lab.file})`;
+      // A server that is off has no neighbour entry yet: its address is learned when it first asks.
+      const ip = server.ip ?? (server.mac ? (addressOf(server.mac, table) ?? "") : "");
+      if (ip === "") log.info(`  ${server.name}: MAC ${server.mac} is not in the neighbour table yet; its address is learned when it first asks`);
       const driver = createDriver(server, { runtime, log: (line) => log.info(`  ${server.name}: ${line}`) })!;
       try {
         const check = await withTimeout(driver.check(), checkTimeoutMs, `no answer within ${checkTimeoutMs / 1000} s`);
         for (const note of check.notes) log.info(`  ${server.name}: ${note}`);
         return {
-          checked: { name: server.name, ip, power: check.power, once: check.once ?? false },
+          checked: { name: server.name, ip, ...(server.mac && { mac: server.mac }), power: check.power, once: check.once ?? false },
           driver,
           ...(server.url !== undefined && { url: server.url }),
           bootTarget: check.bootTarget,
@@ -69,6 +83,10 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
   );
   const servers = results.filter((r): r is ControlledServer => typeof r !== "string");
   for (const line of results.filter((r): r is string => typeof r === "string")) log.warn(line);
+  if (powered.length === 0) {
+    log.info(`lab ${lab.file}: no server under power control; ${lab.rules.length} rule${lab.rules.length === 1 ? "" : "s"} for which server runs what`);
+    return { file: lab.file, rules: { ...defaultLabRules }, servers: [], placement };
+  }
   if (servers.length === 0) {
     throw new UsageError(`no server of ${lab.file} can be controlled (see above): fix the BMC addresses or credentials, or start without --lab`);
   }
@@ -85,6 +103,7 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
       ...(config.poweroffGraceMs !== undefined && { poweroffGraceMs: config.poweroffGraceMs }),
     },
     servers,
+    placement,
   };
 }
 
@@ -100,4 +119,20 @@ function printTable(log: Log, servers: readonly ControlledServer[], all: readonl
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * For the boot route: before a request from an address no lab server has is decided, the MAC
+ * behind it (the neighbour table) may name a server given by `mac = …` that has not asked yet.
+ * Costs one neighbour-table read per request from an unknown address, only while such a server waits.
+ */
+export function addressLearner(store: Store, neighbours: () => Promise<readonly Neighbour[]>, now: () => number): (ip: string) => Promise<void> {
+  return async (ip) => {
+    const servers = store.state.lab?.servers ?? [];
+    const waiting = servers.filter((s) => s.mac !== undefined && s.ip === "");
+    if (waiting.length === 0 || servers.some((s) => s.ip === ip)) return;
+    const mac = macOf(ip, await neighbours());
+    const server = mac && waiting.find((s) => s.mac === mac);
+    if (server) store.dispatch({ type: "server-address", at: now(), server: server.name, ip });
+  };
 }

@@ -18,9 +18,11 @@ import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
-import { openLab } from "./lab.ts";
+import { readNeighbours } from "../lab/neighbours.ts";
+import { addressLearner, openLab } from "./lab.ts";
 import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
+import { planRun } from "./placement.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
@@ -86,8 +88,12 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const lab = await openLab(config, runtime, out);
   const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
 
+  // Which server runs what: the lab file's rules and the assets' labels, worked out once.
+  const plan = planRun(source.workloads, lab, out);
+
   // 2. The state: the journal replayed onto the queue (and the lab's servers).
-  const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
+  const powered = lab && lab.servers.length > 0 ? initialLab(lab.servers.map((s) => s.checked), lab.rules) : undefined;
+  const state = await openState(config, source, stateDir, runtime, out, now, powered, plan).catch(
     async (error: unknown) => {
       await closeLab();
       throw error;
@@ -138,7 +144,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   }).catch(letGo);
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
+  const identify = lab?.servers.some((s) => s.checked.ip === "") ? addressLearner(store, () => readNeighbours(runtime), now) : undefined;
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(identify && { identify }) }).catch(
     async (error: unknown) => {
       summaries.stop();
       return letGo(error);
@@ -148,16 +155,17 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
 
   // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
   const power =
-    lab &&
-    startPowerRunner({
-      store,
-      servers: lab.servers,
-      bootUrl: serving.urls[0] ?? "",
-      now,
-      log: out,
-      durable: state.journal.durable,
-      ...(config.powerPollMs && { pollMs: config.powerPollMs }),
-    });
+    lab && lab.servers.length > 0
+      ? startPowerRunner({
+          store,
+          servers: lab.servers,
+          bootUrl: serving.urls[0] ?? "",
+          now,
+          log: out,
+          durable: state.journal.durable,
+          ...(config.powerPollMs && { pollMs: config.powerPollMs }),
+        })
+      : undefined;
 
   // 5. Announce.
   const mdns = config.mdns

@@ -13,6 +13,9 @@ export type Verdict = "passed" | "failed" | "never-run" | "pending";
 
 /** One job in the run's summary: a row of the table, a test case of the JUnit file. */
 export type SummaryRow = {
+  /** The job's name: its workload's, or `WORKLOAD@SERVER` for one of a workload run on every matching server. */
+  readonly job: string;
+  /** The workload it runs: the jobs of one `each` workload share it, and the summary groups them by it. */
   readonly workload: string;
   /** The server that holds or held it. */
   readonly server?: string;
@@ -54,6 +57,7 @@ function summaryRow(job: Job, failing: ReadonlySet<string>): SummaryRow {
   const phase = job.phase;
   const startedAt = job.entered.booting ?? job.entered.downloading ?? job.entered.assigned;
   const base = {
+    job: job.name,
     workload: job.workload.name,
     ...("ip" in phase && phase.ip !== undefined && { server: phase.ip }),
     state: phase.state,
@@ -101,13 +105,9 @@ function timeSpan(startedAt: Time | undefined, endedAt: Time | undefined): { end
   return { endedAt, ...(startedAt !== undefined && { durationMs: Math.max(0, endedAt - startedAt) }) };
 }
 
-/**
- * The job's attempts, where the run counts them (a lab run retries a job on another server).
- * Read by shape, so the summary shows them as soon as jobs carry them, and nothing before.
- */
+/** How many servers had a go at the job, where it was tried more than once (a lab run retries it elsewhere). */
 function attemptsOf(job: Job): { attempts?: number } {
-  const attempts = (job as { readonly attempts?: unknown }).attempts;
-  return typeof attempts === "number" && Number.isInteger(attempts) && attempts >= 0 ? { attempts } : {};
+  return job.attempts.length > 1 ? { attempts: job.attempts.length } : {};
 }
 
 export function tally(rows: readonly SummaryRow[]): Tally {

@@ -188,6 +188,11 @@ describe("servers switched off come back for work only they may do", () => {
     s = run(s, tick(20_102)); // a.efi times out on s1
     expect(pending(s)).toEqual({ s1: "cycle", s2: "on" });
     expect(server(s, "s2").pending!.reason).toBe("a job waits that no running server may take");
+    // s1, cycled, asks before s2's power-on is answered: the job waits for s2 all the same.
+    s = run(s, done(s, "s1", 20_103), get("10.0.0.1", 20_104));
+    expect(heldBy(s, "10.0.0.1")).toBeUndefined();
+    s = run(s, done(s, "s2", 20_105), get("10.0.0.2", 20_106));
+    expect(heldBy(s, "10.0.0.2")?.workload.name).toBe("a.efi");
   });
 
   test("a server that asks before its BMC has answered the power-on is up: no boot timeout for it", () => {
@@ -197,6 +202,25 @@ describe("servers switched off come back for work only they may do", () => {
     s = run(s, done(s, "s1", 3), tick(10_000));
     expect(server(s, "s1").awaitingBootSince).toBeUndefined();
     expect(server(s, "s1").pending).toBeUndefined();
+  });
+});
+
+describe("what is not the server's fault", () => {
+  test("GitHub failing a download or dispatch restarting uses up no retry and keeps the job open to that server", () => {
+    const one = [{ name: "s1", ip: "10.0.0.1", power: "off" as const, once: false }];
+    let s = run(labRun(["a.efi"], one, { ...rules, retries: 0 }), tick(0));
+    s = doAll(doAll(s, 1), 1);
+    s = run(s, get("10.0.0.1", 10), { type: "download-ended", ip: "10.0.0.1", name: "a.efi", start: 0, sent: 10, error: "502", upstream: true, at: 11 });
+    expect(phaseOf(s, "a.efi")).toEqual({ state: "unassigned" });
+    s = run(s, get("10.0.0.1", 12), { type: "restarted", at: 13, timeouts });
+    expect(phaseOf(s, "a.efi")).toEqual({ state: "unassigned" });
+    s = run(s, get("10.0.0.1", 14));
+    expect(heldBy(s, "10.0.0.1")?.workload.name).toBe("a.efi");
+    expect(jobOf(s, "a.efi").attempts.map((a) => [a.reason, a.excused])).toEqual([
+      ["its source could not deliver it (502)", true],
+      ["its download was cut when dispatch stopped", true],
+      [undefined, undefined],
+    ]);
   });
 });
 

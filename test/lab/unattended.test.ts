@@ -130,6 +130,10 @@ describe("dispatch --lab, unattended", () => {
     expect(text).toContain("attempt 2 of 2");
     expect(text).toContain("127.0.0.2");
     expect(text).toContain("127.0.0.3");
+    // The run's summary counts the attempts.
+    const summary = readFileSync(join(reports, "SUMMARY.md"), "utf8");
+    expect(summary).toContain("| attempts |");
+    expect(summary.split("\n").find((line) => line.includes("a-hang.efi"))).toEndWith("| 2 |");
     for (const s of l.servers) expect(s.power()).toBe("Off");
   }, 90_000);
 

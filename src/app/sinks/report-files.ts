@@ -54,7 +54,7 @@ export async function reportFilesSink({ dir, files, source, stateDir, version }:
     async addExtra(job: Job, index: number): Promise<FiledIssue> {
       const phase = job.phase;
       const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
-      if (phase.state !== "finished" || !extra) throw new Error(`${job.workload.name} has no report file to add a report to`);
+      if (phase.state !== "finished" || !extra) throw new Error(`${job.name} has no report file to add a report to`);
       const path = phase.issue.url;
       const marker = `<!-- dispatch:extra ${iso(extra.at)} -->`;
       // Exactly once: an earlier attempt that got this far left the marker in the file.
@@ -79,7 +79,9 @@ export async function reportFilesSink({ dir, files, source, stateDir, version }:
  */
 export function reportFile(job: Job, source: string, version: string): { name: string; text: string; kept?: KeptText } {
   const phase = job.phase;
-  const workload = job.workload.name;
+  const workload = job.name;
+  // An `each` job (WORKLOAD@SERVER) says its workload too, so scripts can group them.
+  const named: [string, unknown][] = job.name === job.workload.name ? [["workload", workload]] : [["workload", job.workload.name], ["job", job.name]];
   const server = "ip" in phase ? (phase.ip ?? null) : null;
   const times = (states: readonly JobState[]): [string, unknown][] =>
     states.flatMap((s) => (job.entered[s] === undefined ? [] : [[s === "booting" ? "booted" : s, iso(job.entered[s])]]));
@@ -89,7 +91,7 @@ export function reportFile(job: Job, source: string, version: string): { name: s
     const at = job.entered.reported ?? 0;
     const front: [string, unknown][] = [
       ["kind", "report"],
-      ["workload", workload],
+      ...named,
       ["title", report.title],
       ["labels", report.labels ?? []],
       ["assignees", report.assignees ?? []],
@@ -107,7 +109,7 @@ export function reportFile(job: Job, source: string, version: string): { name: s
     const at = job.entered.failed ?? 0;
     const front: [string, unknown][] = [
       ["kind", "failure"],
-      ["workload", workload],
+      ...named,
       ["title", `${workload} failed: ${phase.reason}`],
       ["reason", phase.reason],
       ["server", server],
