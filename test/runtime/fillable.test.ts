@@ -149,7 +149,7 @@ describe("node:http with a handed-over body", () => {
 
   test("a body not handed over (shared bytes, as poweroff.efi) is never freed", async () => {
     const shared = pattern(size, 8);
-    const server = await serveNodeHttp({ hostname: "127.0.0.1", port: 0, freesWritten: true, fetch: () => new Response(shared) });
+    const server = await serveNodeHttp({ hostname: "127.0.0.1", port: 0, freesWritten: true, fetch: () => new Response(shared as Uint8Array<ArrayBuffer>) });
     try {
       for (let i = 0; i < 2; i++) expect((await pausingGet(server.port)).body.equals(Buffer.from(shared))).toBe(true);
       expect(shared.byteLength).toBe(size);
