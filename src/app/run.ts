@@ -21,6 +21,8 @@ import { openState, recordRestart, stateDirOf } from "./state.ts";
 import { openLab } from "./lab.ts";
 import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
+import { createConsoleBook } from "../console/book.ts";
+import { startCapture } from "../console/capture.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
@@ -74,10 +76,13 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     out.info("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
   }
   const stateDir = stateDirOf(config, source, runtime);
+  // The lab's consoles, kept in the state folder: the sink ends failures with their last lines.
+  const consoles = config.lab !== undefined ? createConsoleBook(runtime.files, stateDir) : undefined;
+  const consoleInReports = config.consoleInReports ?? false;
   const sink =
     config.reportsDir !== undefined
-      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, stateDir, version })
-      : issuesSink({ config, userAgent, log: out, context: source.context });
+      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, stateDir, version, ...(consoles && { consoles }), consoleInReports })
+      : issuesSink({ config, userAgent, log: out, context: source.context, ...(consoles && { consoles }), consoleInReports });
   await sink.check();
   out.info(`reports go to ${sink.label}`);
 
@@ -85,6 +90,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   // controlled are left out, the run goes on with the rest.
   const lab = await openLab(config, runtime, out);
   const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
+  const consoleSpecs = lab?.servers.flatMap((s) => (s.console ? [s.console] : [])) ?? [];
+  consoles?.register(consoleSpecs.map((s) => ({ name: s.server, ip: s.ip })));
 
   // 2. The state: the journal replayed onto the queue (and the lab's servers).
   const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
@@ -108,6 +115,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     ...(config.retryDelayMs && { retryDelayMs: config.retryDelayMs }),
     ...(config.refusedDelayMs && { refusedDelayMs: config.refusedDelayMs }),
     catchUp: () => recordRestart(state, config, out, now),
+    ...(consoles && { consoleLast: consoles.last }),
   });
 
   // The run's summary (SUMMARY.md, JUnit, summary issue, GitHub Actions), where asked for.
@@ -138,7 +146,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   }).catch(letGo);
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir }).catch(
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(consoles && { consoles }) }).catch(
     async (error: unknown) => {
       summaries.stop();
       return letGo(error);
@@ -146,7 +154,20 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   );
   const unfollow = out.follow?.(sinks.status);
 
-  // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
+  // 4b. The consoles, read from before the first power-on; then the power edge, which carries out
+  // the lab's decisions, from the first (point every server here).
+  const capture =
+    consoles && consoleSpecs.length
+      ? startCapture({
+          runtime,
+          store,
+          book: consoles,
+          consoles: consoleSpecs,
+          log: out,
+          now,
+          ...(config.consoleRestartMs !== undefined && { restartDelayMs: () => config.consoleRestartMs! }),
+        })
+      : undefined;
   const power =
     lab &&
     startPowerRunner({
@@ -191,6 +212,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         unfollow?.();
         // Servers stay as they are: a restart on the same state resumes watching them.
         power?.stop();
+        capture?.stop();
         const bound = AbortSignal.any([hurry.signal, AbortSignal.timeout(serving.graceMs)]);
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
         await Promise.all([mdns?.stop(), serving.stop(bound)]);
@@ -200,6 +222,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         summaries.stop();
         sinks.stop();
         await power?.close();
+        await capture?.close();
         await state.journal.close();
         await state.lock.release();
       })();

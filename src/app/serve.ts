@@ -1,3 +1,4 @@
+import type { ConsoleBook } from "../console/book.ts";
 import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
@@ -28,7 +29,7 @@ const tickMs = 1000;
 /** The HTTP surface on the bind address, and the clock that judges timeouts. */
 export async function serve(
   config: DispatchConfig,
-  deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number; stateDir: string },
+  deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number; stateDir: string; consoles?: ConsoleBook },
 ): Promise<Serving> {
   const { store, sinks, now, log } = deps;
   const limits = { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits };
@@ -46,6 +47,7 @@ export async function serve(
     feed: sinks.feed,
     counters: sinks.counters,
     openAsset: deps.source.open,
+    ...(deps.consoles && { consoles: deps.consoles }),
   });
   const server = await deps.runtime.serve({
     ...config.bind,

@@ -1,0 +1,117 @@
+import { join } from "node:path";
+import type { DispatchState, Job } from "../core/job.ts";
+import { attemptsBy } from "../core/selectors.ts";
+import type { Files } from "../runtime/types.ts";
+import { attemptPart, lastLines, noJob, readPart } from "./kept.ts";
+
+/** Which part of a server's console its lines go to now: its newest attempt's, from that boot request on. */
+export function partOf(state: DispatchState, ip: string): string {
+  const newest = attemptsBy(state, ip)[0];
+  return newest ? attemptPart(newest.attempt.n) : noJob;
+}
+
+/** Lines as they arrived on one server's console, each stamped "ISO-TIME text". */
+export type ConsoleLines = { readonly server: string; readonly part: string; readonly lines: readonly string[] };
+
+/** One attempt's console, for an issue or a report file. */
+export type AttemptConsole = {
+  /** The attempt's place among the job's attempts, 1-based. */
+  readonly index: number;
+  readonly server: string;
+  readonly ip: string;
+  readonly lines: readonly string[];
+};
+
+/**
+ * The consoles kept in the state folder, as the sinks, the routes and the views read them; the
+ * capture (capture.ts) writes them and tells what is still arriving (a line not yet ended, the
+ * last line, live lines). Made before the lab is open: servers are named to it once it is.
+ */
+export type ConsoleBook = {
+  readonly dir: string;
+  /** The servers that have a console, by the address they boot from. */
+  name(ip: string): string | undefined;
+  servers(): readonly string[];
+  register(servers: readonly { readonly name: string; readonly ip: string }[]): void;
+  /** Each attempt of the job on a server with a console: its last `n` lines (a line still arriving included). */
+  attemptTails(job: Job, n: number, which?: (index: number, job: Job) => boolean): Promise<AttemptConsole[]>;
+  /** The whole of what is kept of each attempt of the job, with a heading per attempt; undefined when nothing is. */
+  wholeText(job: Job): Promise<string | undefined>;
+  /** What is kept of one part of a server's console (a line still arriving included); undefined when nothing is. */
+  partText(server: string, part: string): Promise<string | undefined>;
+  /** The last line a server's console showed, and when. */
+  last(server: string): { readonly line: string; readonly at: number } | undefined;
+  /** Live lines of one server; returns the way to stop listening. */
+  watch(server: string, listener: (lines: ConsoleLines) => void): () => void;
+  /** The capture's side: lines arrived (already kept), and the line still arriving. */
+  arrived(lines: ConsoleLines, at: number): void;
+  pending(server: string, part: string, line: string): void;
+};
+
+export function createConsoleBook(files: Files, stateDir: string): ConsoleBook {
+  const dir = join(stateDir, "consoles");
+  const byIp = new Map<string, string>();
+  const lastLine = new Map<string, { line: string; at: number }>();
+  const pendingLine = new Map<string, { part: string; line: string }>();
+  const listeners = new Map<string, Set<(lines: ConsoleLines) => void>>();
+
+  const withPending = (server: string, part: string, lines: string[]) => {
+    const pending = pendingLine.get(server);
+    return pending && pending.part === part && pending.line !== "" ? [...lines, pending.line] : lines;
+  };
+
+  return {
+    dir,
+    name: (ip) => byIp.get(ip),
+    servers: () => [...byIp.values()],
+    register(servers) {
+      for (const s of servers) byIp.set(s.ip, s.name);
+    },
+    async attemptTails(job, n, which = () => true) {
+      const out: AttemptConsole[] = [];
+      for (const [i, attempt] of job.attempts.entries()) {
+        const server = byIp.get(attempt.ip);
+        if (!server || !which(i, job)) continue;
+        const part = attemptPart(attempt.n);
+        const lines = withPending(server, part, await lastLines(files, join(dir, server), part, n)).slice(-n);
+        if (lines.length) out.push({ index: i + 1, server, ip: attempt.ip, lines });
+      }
+      return out;
+    },
+    async wholeText(job) {
+      const sections: string[] = [];
+      for (const [i, attempt] of job.attempts.entries()) {
+        const server = byIp.get(attempt.ip);
+        if (!server) continue;
+        const part = attemptPart(attempt.n);
+        const kept = await readPart(files, join(dir, server), part);
+        const pending = pendingLine.get(server);
+        const tail = pending?.part === part && pending.line ? `${pending.line}\n` : "";
+        if (!kept && !tail) continue;
+        sections.push(`=== attempt ${i + 1}: ${server} (${attempt.ip}), from ${new Date(attempt.at).toISOString()} ===\n${kept?.text ?? ""}${tail}`);
+      }
+      return sections.length ? sections.join("\n") : undefined;
+    },
+    async partText(server, part) {
+      const kept = await readPart(files, join(dir, server), part);
+      const pending = pendingLine.get(server);
+      const tail = pending?.part === part && pending.line ? `${pending.line}\n` : "";
+      return kept || tail ? `${kept?.text ?? ""}${tail}` : undefined;
+    },
+    last: (server) => lastLine.get(server),
+    watch(server, listener) {
+      const set = listeners.get(server) ?? new Set();
+      listeners.set(server, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    },
+    arrived(lines, at) {
+      const line = lines.lines.findLast((l) => l.length > 25);
+      if (line !== undefined) lastLine.set(lines.server, { line: line.slice(25), at });
+      for (const listener of listeners.get(lines.server) ?? []) listener(lines);
+    },
+    pending(server, part, line) {
+      pendingLine.set(server, { part, line });
+    },
+  };
+}
