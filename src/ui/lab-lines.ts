@@ -14,7 +14,7 @@ export function labEntries({ before, after }: Change): LogEntry[] {
       entries.push({ message: `⛔ ${server.name} taken out for the rest of the run: ${server.health.reason}`, fields: { ...fields, reason: server.health.reason } });
     }
     if (server.consoleError && server.consoleError !== previous.consoleError) {
-      entries.push({ message: `🖥️ ${server.name}'s firmware says: ${server.consoleError.line}`, fields: { ...fields, console: server.consoleError.line } });
+      entries.push({ message: `🖥️ ${server.name}'s firmware says: ${server.consoleError.line}`, fields: { ...fields, reason: server.consoleError.line } });
     }
     const last = server.last;
     if (last && last !== previous.last) {
