@@ -93,8 +93,9 @@ function utf16Of(bytes: Uint8Array): string | undefined {
   const half = Math.floor(bytes.length / 2);
   if (odd >= half * 0.8 && even <= odd / 10) return utf16le.decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
   if (even >= half * 0.8 && odd <= even / 10) {
-    const start = bytes.length % 2; // an odd length: the first pair is the previous line's high byte and this line's first
-    return utf16be.decode(start && bytes[0] === 0 && bytes[1] !== 0 ? bytes.subarray(1) : bytes.subarray(0, bytes.length - start));
+    // An odd length that starts with NUL: little-endian, after the NUL left of the previous line's "\n\0".
+    if (bytes.length % 2 === 1 && bytes[0] === 0) return utf16le.decode(bytes.subarray(1));
+    return utf16be.decode(bytes.subarray(0, bytes.length - (bytes.length % 2)));
   }
   return undefined;
 }

@@ -119,6 +119,55 @@
     );
   }
 
+  /** Lab servers: a row each, the firmware's boot error when its console showed one, its last console line. */
+  function renderServers(servers) {
+    if (!servers) return;
+    const section = $("#servers");
+    section.hidden = servers.length === 0;
+    section.querySelector("tbody").replaceChildren(
+      ...servers.map((s) => {
+        const row = el("tr");
+        row.dataset.server = s.name;
+        const name = el("td", "name");
+        if (s.console || s.consoleError) {
+          const open = el("button", "", s.name);
+          open.type = "button";
+          open.title = "show its console live";
+          open.addEventListener("click", () => watchConsole(s.name));
+          name.append(open);
+        } else name.textContent = s.name;
+        const console = el("td", "console detail");
+        if (s.consoleError) console.append(el("div", "firmware", s.consoleError));
+        if (s.console) console.append(el("div", "last", s.console.line));
+        const power = s.health === "quarantined" ? `${s.power}, taken out: ${s.reason ?? ""}` : `${s.power} (${s.stage})`;
+        row.append(name, el("td", "ip", s.ip), el("td", "", power), el("td", "", s.job ?? ""), console);
+        return row;
+      }),
+    );
+  }
+
+  /** One server's console, live: the end of what is kept, then each line as it arrives. */
+  let consoleSource;
+  function watchConsole(name) {
+    consoleSource?.close();
+    const pane = $("#console");
+    pane.hidden = false;
+    pane.querySelector(".server").textContent = name;
+    pane.querySelector("a.kept").href = `/api/servers/${encodeURIComponent(name)}/console`;
+    const pre = pane.querySelector("pre");
+    pre.textContent = "";
+    consoleSource = new EventSource(`/api/servers/${encodeURIComponent(name)}/console/events`);
+    consoleSource.addEventListener("lines", (event) => {
+      const { lines, skipped } = JSON.parse(event.data);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      if (skipped) pre.append(`[… ${skipped} lines skipped: they came faster than this page reads …]\n`);
+      pre.append(lines.map((line) => `${line}\n`).join(""));
+      // Only what the last 2000 lines take: a workload that prints for ever must not fill the page.
+      while (pre.childNodes.length > 200) pre.firstChild.remove();
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    });
+  }
+
   function takeTime(now) {
     if (now) skew = Date.parse(now) - Date.now();
   }
@@ -136,6 +185,7 @@
       emoji = status.emoji;
       renderRun(status.run);
       renderRefused(status.refused);
+      renderServers(status.servers);
       renderAll();
       setConnection("live", "live");
     });
@@ -149,6 +199,7 @@
       counts = change.counts;
       renderCounts();
       renderRefused(change.refused);
+      renderServers(change.servers);
     });
   }
 
