@@ -39,7 +39,12 @@ export type Capture = {
 
 /** A console that ran this long before it ended starts again at once (its backoff is reset). */
 const steadyMs = 30_000;
-export const restartBackoff = (n: number) => Math.min(60_000, 1000 * 2 ** Math.max(0, n - 1));
+/**
+ * 1 s, doubling, 10 s at most: a console that is down costs a start every 10 s, and comes back
+ * within 10 s of its server (a VM's socket appears when it starts); a power-on or cycle by
+ * dispatch tries it again at once.
+ */
+export const restartBackoff = (n: number) => Math.min(10_000, 1000 * 2 ** Math.max(0, n - 1));
 
 /**
  * The console edge: runs each server's console command for the whole run, starting it again
@@ -95,7 +100,11 @@ export function startCapture(deps: CaptureDeps): Capture {
       return line === undefined ? Promise.resolve() : keep(p, [line], at);
     };
 
+    /** Ends the wait before the next start early. */
+    let again = new AbortController();
     const unsubscribe = store.subscribe(({ event, after }) => {
+      // The server was just powered on or cycled: a console waiting to start again starts now.
+      if (event.type === "power-done" && event.server === spec.server && event.ok) again.abort();
       if (event.type !== "boot-requested" || event.ip !== spec.ip) return;
       const next = partOf(after, spec.ip);
       if (next === part) return;
@@ -145,8 +154,13 @@ export function startCapture(deps: CaptureDeps): Capture {
         if (closing) break;
         failures = ended.ranMs >= steadyMs ? 1 : failures + 1;
         const wait = delay(failures);
-        deps.log.warn(`${spec.server}: console ${spec.command[0]} ended (exit ${ended.code}${ended.said ? `: ${ended.said}` : ""}); starting it again in ${Math.round(wait / 100) / 10} s`);
-        await sleep(wait, wake.signal);
+        // Said at the first end in a row, then at the 2nd, 4th, 8th…: a console down for hours is not a line every 10 s.
+        if ((failures & (failures - 1)) === 0) {
+          const times = failures > 1 ? ` (${failures} times in a row)` : "";
+          deps.log.warn(`${spec.server}: console ${spec.command[0]} ended${times} (exit ${ended.code}${ended.said ? `: ${ended.said}` : ""}); starting it again in ${Math.round(wait / 100) / 10} s`);
+        }
+        again = new AbortController();
+        await sleep(wait, AbortSignal.any([wake.signal, again.signal]));
       }
       unsubscribe();
       await queue;
