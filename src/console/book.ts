@@ -4,10 +4,16 @@ import { attemptsBy } from "../core/selectors.ts";
 import type { Files } from "../runtime/types.ts";
 import { attemptPart, lastLines, noJob, readPart } from "./kept.ts";
 
-/** Which part of a server's console its lines go to now: its newest attempt's, from that boot request on. */
-export function partOf(state: DispatchState, ip: string): string {
+/**
+ * Which part of a server's console its lines go to now: its newest attempt's, from that boot
+ * request on; `no-job` before its first and from a boot request answered with poweroff.efi
+ * (`poweroff`, or known from the lab's state after a restart).
+ */
+export function partOf(state: DispatchState, ip: string, poweroff = false): string {
   const newest = attemptsBy(state, ip)[0];
-  return newest ? attemptPart(newest.attempt.n) : noJob;
+  const handedPoweroff = state.lab?.servers.find((s) => s.ip === ip)?.poweroffAt;
+  if (!newest || poweroff || (handedPoweroff !== undefined && handedPoweroff >= newest.attempt.at)) return noJob;
+  return attemptPart(newest.attempt.n);
 }
 
 /** Lines as they arrived on one server's console, each stamped "ISO-TIME text". */
@@ -33,7 +39,10 @@ export type ConsoleBook = {
   name(ip: string): string | undefined;
   servers(): readonly string[];
   register(servers: readonly { readonly name: string; readonly ip: string }[]): void;
-  /** Each attempt of the job on a server with a console: its last `n` lines (a line still arriving included). */
+  /**
+   * Each attempt of the job on a server with a console: its last `n` lines (a line still arriving
+   * included), up to the attempt's end when it ended without a report.
+   */
   attemptTails(job: Job, n: number, which?: (index: number, job: Job) => boolean): Promise<AttemptConsole[]>;
   /** The whole of what is kept of each attempt of the job, with a heading per attempt; undefined when nothing is. */
   wholeText(job: Job): Promise<string | undefined>;
@@ -73,7 +82,10 @@ export function createConsoleBook(files: Files, stateDir: string): ConsoleBook {
         const server = byIp.get(attempt.ip);
         if (!server || !which(i, job)) continue;
         const part = attemptPart(attempt.n);
-        const lines = withPending(server, part, await lastLines(files, join(dir, server), part, n)).slice(-n);
+        // An attempt that ended shows what came before its end, not the reboot that followed it.
+        const until = attempt.endedAt === undefined ? undefined : new Date(attempt.endedAt).toISOString();
+        const all = withPending(server, part, await lastLines(files, join(dir, server), part, Number.MAX_SAFE_INTEGER));
+        const lines = (until === undefined ? all : all.filter((line) => line.slice(0, 24) <= until)).slice(-n);
         if (lines.length) out.push({ index: i + 1, server, ip: attempt.ip, lines });
       }
       return out;

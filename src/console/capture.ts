@@ -102,11 +102,11 @@ export function startCapture(deps: CaptureDeps): Capture {
 
     /** Ends the wait before the next start early. */
     let again = new AbortController();
-    const unsubscribe = store.subscribe(({ event, after }) => {
+    const unsubscribe = store.subscribe(({ event, after, outcome }) => {
       // The server was just powered on or cycled: a console waiting to start again starts now.
       if (event.type === "power-done" && event.server === spec.server && event.ok) again.abort();
       if (event.type !== "boot-requested" || event.ip !== spec.ip) return;
-      const next = partOf(after, spec.ip);
+      const next = partOf(after, spec.ip, outcome.kind === "poweroff");
       if (next === part) return;
       const old = part;
       part = next;

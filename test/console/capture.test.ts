@@ -77,8 +77,21 @@ describe("the console edge", () => {
     port.write("workload b: hello\r\n");
     await until(async () => (await kept(attemptPart(2))).includes("b: hello"), "job b's lines");
 
+    // A line not yet ended shows where it began; a boot request answered with poweroff.efi ends the part.
+    port.write("workload b: waiting for a lock");
+    const jobB = () => s.store.state.jobs.find((j) => j.workload.name === "b.efi")!;
+    await until(async () => (await s.book.attemptTails(jobB(), 100)).some((t) => t.lines.at(-1)?.endsWith("b: waiting for a lock")), "the line still arriving");
+    s.store.dispatch({ type: "download-ended", at: Date.now(), ip, name: "b.efi", start: 0, sent: 1000 });
+    s.store.dispatch({ type: "booted", at: Date.now(), ip });
+    s.store.dispatch({ type: "reported", at: Date.now(), ip, report: { title: "b ok" } });
+    s.store.dispatch({ type: "boot-requested", at: Date.now(), ip, download: true });
+    port.write("\nPoweroff: bye\n");
+    await until(async () => (await kept(noJob)).includes("Poweroff: bye"), "the poweroff's lines, in no job's part");
+
     const a = await kept(attemptPart(1));
     const b = await kept(attemptPart(2));
+    expect(b).toContain("Z workload b: waiting for a lock\n");
+    expect(b).not.toContain("Poweroff");
     expect(a).not.toContain("Boot0001");
     expect(a).not.toContain("workload b");
     expect(b).not.toContain("workload a");
