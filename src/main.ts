@@ -48,6 +48,20 @@ if (process.argv[2] === "beacon") {
   // citty colours its help unless NO_COLOR/CI is set; a pipe or a file gets plain text.
   const plain = (text: string) => (runtime.isTerminal() ? text : stripVTControlCharacters(text));
   await runCitty(beaconCommand, { rawArgs: process.argv.slice(3), showUsage: async (cmd, parent) => console.log(plain(await renderUsage(cmd, parent))) });
+} else if (process.argv[2] === "demo") {
+  // `dispatch demo`: the whole loop on this machine, nothing to configure (its own few flags).
+  const { demoCommand } = await import("./demo/command.ts");
+  await runMain(demoCommand(runtime), {
+    rawArgs: process.argv.slice(3),
+    version,
+    exit: (code) => runtime.exit(code),
+    isTerminal: runtime.isTerminal(),
+    showUsage: async (cmd) => {
+      const { renderUsage } = await import("citty");
+      const usage = await renderUsage(cmd);
+      console.log(runtime.isTerminal() ? usage : stripVTControlCharacters(usage));
+    },
+  });
 } else {
   await runMain(command, {
     rawArgs: process.argv.slice(2),

@@ -1,8 +1,9 @@
 import type { CheckedServer, LabRules } from "../core/lab.ts";
 import { defaultLabRules } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
+import type { Store } from "../core/store.ts";
 import { LabError, readLab } from "../lab/read.ts";
-import { addressOf, readNeighbours } from "../lab/neighbours.ts";
+import { type Neighbour, addressOf, macOf, readNeighbours } from "../lab/neighbours.ts";
 import { splitCommand } from "../lab/command-line.ts";
 import type { LabServer } from "../lab/types.ts";
 import type { ConsoleSpec } from "../console/capture.ts";
@@ -54,14 +55,15 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
 
   const results = await Promise.all(
     powered.map(async (server): Promise<ControlledServer | string> => {
-      const ip = server.ip ?? (server.mac ? addressOf(server.mac, table) : undefined);
-      if (ip === undefined) return `${server.name} left out: no address for MAC ${server.mac} in the jump host's neighbour table (give ip = "…" in ${lab.file})`;
+      // A server that is off has no neighbour entry yet: its address is learned when it first asks.
+      const ip = server.ip ?? (server.mac ? (addressOf(server.mac, table) ?? "") : "");
+      if (ip === "") log.info(`  ${server.name}: MAC ${server.mac} is not in the neighbour table yet; its address is learned when it first asks`);
       const driver = createDriver(server, { runtime, log: (line) => log.info(`  ${server.name}: ${line}`) })!;
       try {
         const check = await withTimeout(driver.check(), checkTimeoutMs, `no answer within ${checkTimeoutMs / 1000} s`);
         for (const note of check.notes) log.info(`  ${server.name}: ${note}`);
         return {
-          checked: { name: server.name, ip, power: check.power, once: check.once ?? false },
+          checked: { name: server.name, ip, ...(server.mac && { mac: server.mac }), power: check.power, once: check.once ?? false },
           driver,
           ...(server.url !== undefined && { url: server.url }),
           bootTarget: check.bootTarget,
@@ -115,4 +117,20 @@ function consoleSpec(server: LabServer, ip: string): ConsoleSpec {
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * For the boot route: before a request from an address no lab server has is decided, the MAC
+ * behind it (the neighbour table) may name a server given by `mac = …` that has not asked yet.
+ * Costs one neighbour-table read per request from an unknown address, only while such a server waits.
+ */
+export function addressLearner(store: Store, neighbours: () => Promise<readonly Neighbour[]>, now: () => number): (ip: string) => Promise<void> {
+  return async (ip) => {
+    const servers = store.state.lab?.servers ?? [];
+    const waiting = servers.filter((s) => s.mac !== undefined && s.ip === "");
+    if (waiting.length === 0 || servers.some((s) => s.ip === ip)) return;
+    const mac = macOf(ip, await neighbours());
+    const server = mac && waiting.find((s) => s.mac === mac);
+    if (server) store.dispatch({ type: "server-address", at: now(), server: server.name, ip });
+  };
 }

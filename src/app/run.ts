@@ -18,7 +18,8 @@ import { reportFilesSink } from "./sinks/report-files.ts";
 import { folderSource } from "./sources/folder.ts";
 import { releaseSource } from "./sources/release.ts";
 import { openState, recordRestart, stateDirOf } from "./state.ts";
-import { openLab } from "./lab.ts";
+import { readNeighbours } from "../lab/neighbours.ts";
+import { addressLearner, openLab } from "./lab.ts";
 import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
 import { createConsoleBook } from "../console/book.ts";
@@ -91,7 +92,6 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const lab = await openLab(config, runtime, out);
   const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
   const consoleSpecs = lab?.servers.flatMap((s) => (s.console ? [s.console] : [])) ?? [];
-  consoles?.register(consoleSpecs.map((s) => ({ name: s.server, ip: s.ip })));
 
   // 2. The state: the journal replayed onto the queue (and the lab's servers).
   const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
@@ -101,6 +101,11 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     },
   );
   const { store } = state;
+  // Addresses from the lab's state: a server given by MAC has its own learned when it first asks.
+  consoles?.register(
+    consoleSpecs.map((s) => ({ name: s.server, ip: s.ip })),
+    () => store.state.lab?.servers ?? [],
+  );
 
   // 3. The sinks, with the restart recorded where they all see it.
   const fileFailures = config.fileFailures ?? false;
@@ -146,7 +151,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   }).catch(letGo);
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(consoles && { consoles }) }).catch(
+  const identify = lab?.servers.some((s) => s.checked.ip === "") ? addressLearner(store, () => readNeighbours(runtime), now) : undefined;
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(identify && { identify }), ...(consoles && { consoles }) }).catch(
     async (error: unknown) => {
       summaries.stop();
       return letGo(error);

@@ -29,7 +29,19 @@ const tickMs = 1000;
 /** The HTTP surface on the bind address, and the clock that judges timeouts. */
 export async function serve(
   config: DispatchConfig,
-  deps: { store: Store; source: WorkloadSource; sinks: Sinks; durable: () => Promise<void>; runtime: Runtime; log: Log; now: () => number; stateDir: string; consoles?: ConsoleBook },
+  deps: {
+    store: Store;
+    source: WorkloadSource;
+    sinks: Sinks;
+    durable: () => Promise<void>;
+    runtime: Runtime;
+    log: Log;
+    now: () => number;
+    stateDir: string;
+    /** Before a boot request is decided: which lab server an unknown address is (see lab.ts). */
+    identify?: (ip: string) => Promise<void>;
+    consoles?: ConsoleBook;
+  },
 ): Promise<Serving> {
   const { store, sinks, now, log } = deps;
   const limits = { ...serveLimits, ...limitsFromEnv(deps.runtime.env(limitsVariable)), ...config.limits };
@@ -48,6 +60,7 @@ export async function serve(
     counters: sinks.counters,
     openAsset: deps.source.open,
     ...(deps.consoles && { consoles: deps.consoles }),
+    ...(deps.identify && { identify: deps.identify }),
   });
   const server = await deps.runtime.serve({
     ...config.bind,

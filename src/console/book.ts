@@ -35,10 +35,14 @@ export type AttemptConsole = {
  */
 export type ConsoleBook = {
   readonly dir: string;
-  /** The servers that have a console, by the address they boot from. */
+  /** The server with a console that boots from this address. */
   name(ip: string): string | undefined;
   servers(): readonly string[];
-  register(servers: readonly { readonly name: string; readonly ip: string }[]): void;
+  /**
+   * The servers with a console, and where their addresses are now (`addresses`: a server given
+   * by MAC has its address learned when it first asks; without it, the addresses given here).
+   */
+  register(servers: readonly { readonly name: string; readonly ip: string }[], addresses?: () => readonly { readonly name: string; readonly ip: string }[]): void;
   /**
    * Each attempt of the job on a server with a console: its last `n` lines (a line still arriving
    * included), up to the attempt's end when it ended without a report.
@@ -59,7 +63,9 @@ export type ConsoleBook = {
 
 export function createConsoleBook(files: Files, stateDir: string): ConsoleBook {
   const dir = join(stateDir, "consoles");
-  const byIp = new Map<string, string>();
+  let names: string[] = [];
+  let addresses: () => readonly { readonly name: string; readonly ip: string }[] = () => [];
+  const nameOf = (ip: string) => (ip === "" ? undefined : addresses().find((s) => s.ip === ip && names.includes(s.name))?.name);
   const lastLine = new Map<string, { line: string; at: number }>();
   const pendingLine = new Map<string, { part: string; line: string }>();
   const listeners = new Map<string, Set<(lines: ConsoleLines) => void>>();
@@ -71,15 +77,16 @@ export function createConsoleBook(files: Files, stateDir: string): ConsoleBook {
 
   return {
     dir,
-    name: (ip) => byIp.get(ip),
-    servers: () => [...byIp.values()],
-    register(servers) {
-      for (const s of servers) byIp.set(s.ip, s.name);
+    name: nameOf,
+    servers: () => names,
+    register(servers, current) {
+      names = servers.map((s) => s.name);
+      addresses = current ?? (() => servers);
     },
     async attemptTails(job, n, which = () => true) {
       const out: AttemptConsole[] = [];
       for (const [i, attempt] of job.attempts.entries()) {
-        const server = byIp.get(attempt.ip);
+        const server = nameOf(attempt.ip);
         if (!server || !which(i, job)) continue;
         const part = attemptPart(attempt.n);
         // An attempt that ended shows what came before its end, not the reboot that followed it.
@@ -93,7 +100,7 @@ export function createConsoleBook(files: Files, stateDir: string): ConsoleBook {
     async wholeText(job) {
       const sections: string[] = [];
       for (const [i, attempt] of job.attempts.entries()) {
-        const server = byIp.get(attempt.ip);
+        const server = nameOf(attempt.ip);
         if (!server) continue;
         const part = attemptPart(attempt.n);
         const kept = await readPart(files, join(dir, server), part);

@@ -64,8 +64,10 @@ export function startCapture(deps: CaptureDeps): Capture {
 
   for (const spec of deps.consoles) {
     const dir = join(book.dir, spec.server);
+    // A server given by MAC may have its address learned only when it first asks.
+    const ipNow = () => store.state.lab?.servers.find((s) => s.name === spec.server)?.ip || spec.ip;
     const splitter = new LineSplitter();
-    let part = partOf(store.state, spec.ip);
+    let part = partOf(store.state, ipNow());
     let writer: PartWriter | undefined;
     let pendingSince = 0;
     /** Every write and part switch, in order. */
@@ -105,8 +107,8 @@ export function startCapture(deps: CaptureDeps): Capture {
     const unsubscribe = store.subscribe(({ event, after, outcome }) => {
       // The server was just powered on or cycled: a console waiting to start again starts now.
       if (event.type === "power-done" && event.server === spec.server && event.ok) again.abort();
-      if (event.type !== "boot-requested" || event.ip !== spec.ip) return;
-      const next = partOf(after, spec.ip, outcome.kind === "poweroff");
+      if (event.type !== "boot-requested" || event.ip !== ipNow()) return;
+      const next = partOf(after, event.ip, outcome.kind === "poweroff");
       if (next === part) return;
       const old = part;
       part = next;

@@ -62,6 +62,8 @@ export type DispatchEvent =
       /** How long the BMC (or command) took, for /metrics. */
       readonly ms?: number;
     }
+  /** A lab server given by MAC asked from this address (the neighbour table said so). */
+  | { readonly type: "server-address"; readonly at: Time; readonly server: string; readonly ip: string }
   /** A lab server's BMC, asked between decisions, says its power changed. */
   | { readonly type: "power-observed"; readonly at: Time; readonly server: string; readonly power: PowerState }
   /**

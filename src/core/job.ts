@@ -1,10 +1,10 @@
 import type { LabState } from "./lab.ts";
 import type { Report } from "./report.ts";
 import type { Span } from "./spans.ts";
+import type { Time } from "./time.ts";
 import type { Workload } from "./workload.ts";
 
-/** Milliseconds since the epoch. Time enters the core only as data carried by events. */
-export type Time = number;
+export type { Time } from "./time.ts";
 
 /** Where a report (or failure) was filed: a GitHub issue, or a file (`--reports`), which has no number. */
 export type FiledIssue = { readonly number?: number; readonly url: string };
@@ -47,6 +47,12 @@ export type Attempt = {
   /** When this attempt ended without a report of its own, and why. */
   readonly endedAt?: Time;
   readonly reason?: string;
+  /**
+   * It ended for no fault of the server's or the workload's (GitHub could not deliver, dispatch
+   * restarted, the server reported another way): it uses up no retry and does not keep the job
+   * from that server.
+   */
+  readonly excused?: true;
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Time } from "./job.ts";
+import type { Time } from "./time.ts";
 
 /**
  * The lab (`--lab`): servers whose power dispatch controls. The reducer decides what to do with
@@ -48,7 +48,10 @@ export type Health = { readonly state: "ok" } | { readonly state: "quarantined";
 
 export type Server = {
   readonly name: string;
+  /** The address it boots from; "" while a server given by MAC has not asked yet. */
   readonly ip: string;
+  /** Given by `mac = …`: its address is learned when it first asks. */
+  readonly mac?: string;
   readonly power: PowerState;
   /** Its boot override lasts one boot: armed again after each `beacon boot`. */
   readonly once: boolean;
@@ -96,7 +99,7 @@ export type LabState = {
 };
 
 /** What the start-of-run check found about one server, for the initial state. */
-export type CheckedServer = { readonly name: string; readonly ip: string; readonly power: PowerState; readonly once: boolean };
+export type CheckedServer = { readonly name: string; readonly ip: string; readonly mac?: string; readonly power: PowerState; readonly once: boolean };
 
 export const defaultLabRules: LabRules = {
   powerOnSpacingMs: 5_000,

@@ -9,8 +9,8 @@ export type Outcome =
   | { readonly kind: "serve"; readonly job: Job }
   /** HEAD/GET: nothing is left for this address; it gets poweroff.efi. */
   | { readonly kind: "poweroff" }
-  /** `beacon boot` was taken: `job` is booting. */
-  | { readonly kind: "booted"; readonly job: Job }
+  /** `beacon boot` was taken: `job` is booting; `repeat` when it already was (beacon sent it again). */
+  | { readonly kind: "booted"; readonly job: Job; readonly repeat?: true }
   /**
    * `beacon report` was taken for `job`; `repeat` when it is the same report sent again (its
    * answer was lost); `extra` when it is a second, different one (filed as a comment).

@@ -130,7 +130,7 @@ export function powerDone(state: DispatchState, name: string, id: number, ok: bo
     const refusals = server.refusals + 1;
     const failed: Server = { ...rest, refusals, last };
     if (refusals >= lab.rules.refusalLimit && !isQuarantined(server)) {
-      return quarantine(state, failed, `its BMC refused ${refusals} times in a row (last: ${error ?? "no reason given"})`, at);
+      return quarantine(state, failed, `its BMC refused ${refusals} time${refusals === 1 ? "" : "s"} in a row (last: ${error ?? "no reason given"})`, at);
     }
     // Given up on for good: a quarantined server's BMC that keeps refusing.
     if (refusals >= lab.rules.refusalLimit) return withServer(state, lab, { ...failed, stage: "restored" });
@@ -200,8 +200,10 @@ export function decide(state: DispatchState, now: Time, runDone: boolean, wanted
       continue;
     }
     if (runDone) {
+      // One handed poweroff.efi switches itself off: it gets its grace, as during the run.
+      const switchingItselfOff = server.stage === "running" && server.poweroffAt !== undefined && now - server.poweroffAt < rules.poweroffGraceMs;
       if (server.stage === "off") decided("restore", "the run is over: its boot settings put back");
-      else if (server.stage !== "restored") decided("off", "the run is over");
+      else if (server.stage !== "restored" && !switchingItselfOff) decided("off", "the run is over");
       continue;
     }
     switch (server.stage) {

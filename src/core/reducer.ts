@@ -39,13 +39,17 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
       state = bootRequestSeen(state, event.ip, outcome.kind === "serve", event.at);
       break;
     case "booted":
-      if (outcome.kind === "booted" && outcome.job.entered.booting === event.at) state = bootedSeen(state, event.ip, event.at);
+      if (outcome.kind === "booted" && !outcome.repeat) state = bootedSeen(state, event.ip, event.at);
       break;
     case "power-done":
       state = powerDone(state, event.server, event.id, event.ok, event.error, event.power, event.at);
       break;
     case "power-observed":
       state = powerObserved(state, event.server, event.power);
+      break;
+    case "server-address":
+      // Learned once: an address a server by MAC asked from is its address for the run.
+      state = updateServer(state, event.server, (s) => (s.ip === "" && !state.lab!.servers.some((o) => o.ip === event.ip) ? { ...s, ip: event.ip } : s));
       break;
     case "restarted":
       state = labRestarted(state, event.at);
@@ -71,8 +75,11 @@ function wantedFor(state: DispatchState): (server: Server) => boolean {
   return (server) => waiting.some((job) => !failedOn(job, server.ip) && running.every((r) => failedOn(job, r.ip)));
 }
 
+/** An attempt that ended without a report, through the server's or the workload's fault. */
+const failedAttempt = (a: Attempt) => a.endedAt !== undefined && !a.excused;
+
 /** The job already failed on the server at this address. */
-const failedOn = (job: Job, ip: string) => job.attempts.some((a) => a.ip === ip && a.endedAt !== undefined);
+const failedOn = (job: Job, ip: string) => job.attempts.some((a) => a.ip === ip && failedAttempt(a));
 
 function stepQueue(state: DispatchState, event: DispatchEvent): Step {
   switch (event.type) {
@@ -102,7 +109,9 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
           // GitHub could not deliver (asset gone, link expired, stream cut): the server cannot
           // boot this, so the job goes back to the queue for whichever server asks next. A job
           // the server already has whole is kept: the failure came after it needed anything.
-          if (event.error !== undefined && event.upstream && !downloaded(next)) return endAttempt(enter(job, { state: "unassigned" }, event.at), event.ip, event.at, `its source could not deliver it (${event.error})`);
+          if (event.error !== undefined && event.upstream && !downloaded(next)) {
+            return endAttempt(enter(job, { state: "unassigned" }, event.at), event.ip, event.at, `its source could not deliver it (${event.error})`, true);
+          }
           return next;
         }),
       );
@@ -147,6 +156,7 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
     case "power-done":
     case "power-observed":
     case "console-error":
+    case "server-address":
       return noted(state);
 
     default:
@@ -185,11 +195,11 @@ function booted(state: DispatchState, ip: string, at: Time): Step {
   // A repeated `beacon boot` only counts as activity.
   if (phase.state === "booting") {
     const next = { ...job, seen: at };
-    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next } };
+    return { state: replaceJob(state, next), outcome: { kind: "booted", job: next, repeat: true } };
   }
   let next = state;
   const other = heldBy(next, ip);
-  if (other && other !== job) next = replaceJob(next, endAttempt(enter(other, { state: "unassigned" }, at), ip, at, `${ip} went on running ${name}`));
+  if (other && other !== job) next = replaceJob(next, endAttempt(enter(other, { state: "unassigned" }, at), ip, at, `${ip} went on running ${name}`, true));
   const revived = touchAttempt(enter(job, { state: "booting", ip }, at), ip, { bootedAt: at }, true);
   return { state: replaceJob(next, revived), outcome: { kind: "booted", job: revived } };
 }
@@ -221,7 +231,7 @@ function reported(state: DispatchState, ip: string, report: Report, at: Time): S
       : undefined;
   // A job another server took after this one went quiet ends there: its workload already ran.
   const holder = "ip" in phase && phase.ip !== undefined && phase.ip !== ip && phase.state !== "failed" ? phase.ip : undefined;
-  const ended = holder ? endAttempt(job, holder, at, `${ip} reported it`) : job;
+  const ended = holder ? endAttempt(job, holder, at, `${ip} reported it`, true) : job;
   const next = touchAttempt(enter(ended, { state: "reported", ip, report, ...(late && { late }) }, at), ip, {}, true);
   return { state: replaceJob(state, next), outcome: { kind: "report-accepted", job: next, repeat: false } };
 }
@@ -297,7 +307,7 @@ function nextJobFor(state: DispatchState, ip: string): Job | undefined {
 function runEnded(state: DispatchState, job: Job, ip: string, at: Time, reason: string, runTimeout = false): Job {
   const ended = endAttempt(job, ip, at, reason);
   const retries = state.lab?.rules.retries ?? 0;
-  const failures = ended.attempts.filter((a) => a.endedAt !== undefined).length;
+  const failures = ended.attempts.filter(failedAttempt).length;
   if (state.lab && failures <= retries) return enter(ended, { state: "unassigned" }, at);
   const why = failures > 1 ? `${reason} (attempt ${failures} of ${retries + 1})` : reason;
   return enter(ended, { state: "failed", ip, reason: why, ...(runTimeout && { runTimeout: true as const }) }, at);
@@ -380,7 +390,7 @@ function restarted(state: DispatchState, at: Time, timeouts: Timeouts): Dispatch
   const jobs = state.jobs.map((job): Job => {
     const phase = job.phase;
     if (phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) {
-      return endAttempt(enter(job, { state: "unassigned" }, at), phase.ip, at, "its download was cut when dispatch stopped");
+      return endAttempt(enter(job, { state: "unassigned" }, at), phase.ip, at, "its download was cut when dispatch stopped", true);
     }
     if (phase.state === "downloading" || phase.state === "booting") return { ...job, seen: at };
     // A refusal was the old process's answer: this one may have another token or GitHub new settings.
@@ -400,14 +410,14 @@ function restarted(state: DispatchState, at: Time, timeouts: Timeouts): Dispatch
 function touchAttempt(job: Job, ip: string, change: Partial<Attempt>, resume = false): Job {
   const i = job.attempts.findLastIndex((a) => a.ip === ip);
   if (i < 0) return job;
-  const { endedAt: _, reason: __, ...open } = job.attempts[i]!;
+  const { endedAt: _, reason: __, excused: ___, ...open } = job.attempts[i]!;
   const next = { ...(resume ? open : job.attempts[i]!), ...change };
   return { ...job, attempts: job.attempts.map((a, k) => (k === i ? next : a)) };
 }
 
-/** The server's attempt at the job ended without a report of its own. */
-function endAttempt(job: Job, ip: string, at: Time, reason: string): Job {
-  return touchAttempt(job, ip, { endedAt: at, reason });
+/** The server's attempt at the job ended without a report of its own; `excused`: through no fault of theirs. */
+function endAttempt(job: Job, ip: string, at: Time, reason: string, excused = false): Job {
+  return touchAttempt(job, ip, { endedAt: at, reason, ...(excused && { excused: true as const }) });
 }
 
 function enter(job: Job, phase: Phase, at: Time): Job {

@@ -101,13 +101,9 @@ function timeSpan(startedAt: Time | undefined, endedAt: Time | undefined): { end
   return { endedAt, ...(startedAt !== undefined && { durationMs: Math.max(0, endedAt - startedAt) }) };
 }
 
-/**
- * The job's attempts, where the run counts them (a lab run retries a job on another server).
- * Read by shape, so the summary shows them as soon as jobs carry them, and nothing before.
- */
+/** How many servers had a go at the job, where it was tried more than once (a lab run retries it elsewhere). */
 function attemptsOf(job: Job): { attempts?: number } {
-  const attempts = (job as { readonly attempts?: unknown }).attempts;
-  return typeof attempts === "number" && Number.isInteger(attempts) && attempts >= 0 ? { attempts } : {};
+  return job.attempts.length > 1 ? { attempts: job.attempts.length } : {};
 }
 
 export function tally(rows: readonly SummaryRow[]): Tally {

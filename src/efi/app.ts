@@ -55,7 +55,7 @@ export interface EfiAppOptions {
 }
 
 /** UTF-16LE with a terminating NUL, as EFI's CHAR16 strings are. */
-function utf16z(text: string): Uint8Array {
+export function utf16z(text: string): Uint8Array {
   const out = new Uint8Array((text.length + 1) * 2);
   const view = new DataView(out.buffer);
   for (let i = 0; i < text.length; i++) view.setUint16(i * 2, text.charCodeAt(i), true);

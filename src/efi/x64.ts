@@ -2,9 +2,9 @@
  * Just enough x86-64 machine code to write tiny UEFI applications in TypeScript.
  *
  * Each encoder returns the bytes of one instruction; the mnemonic (Intel syntax) is in its
- * comment. Only the forms that `app.ts` needs exist. `Asm` strings instructions together and
- * resolves RIP-relative references to data placed after the code, so the result needs no
- * relocations and runs wherever the firmware loads it.
+ * comment. Only the forms that `app.ts` and `callback-app.ts` need exist. `Asm` strings
+ * instructions together and resolves RIP-relative references (to data after the code, and jumps
+ * to labels), so the result needs no relocations and runs wherever the firmware loads it.
  *
  * Reference: Intel SDM vol. 2, ch. 2 (REX prefix, ModRM, SIB).
  */
@@ -116,6 +116,102 @@ export function jmpSelf(): Bytes {
   return [0xeb, 0xfe];
 }
 
+/** sub r64, imm32 — REX.W 81 /5 id (sign-extended; 0..0x7fffffff). For stack frames over 127 bytes. */
+export function subImm32(r: Reg, imm: number): Bytes {
+  if (!Number.isInteger(imm) || imm < 0 || imm > 0x7fff_ffff) throw new RangeError(`sub imm32 out of range: ${imm}`);
+  const n = Reg[r];
+  return [...rex(true, 0, n), 0x81, modrm(0b11, 5, n), ...int32le(imm)];
+}
+
+/** mov qword [base + disp], src — REX.W 89 /r. Fills a pointer or a UINTN field of a structure. */
+export function movMemReg(base: Reg, disp: number, src: Reg): Bytes {
+  const s = Reg[src], b = Reg[base];
+  return [...rex(true, s, b), 0x89, ...memOperand(s, b, disp)];
+}
+
+/**
+ * mov [base + disp], imm32 — C7 /0 id: a dword, or with REX.W a qword (the immediate is then
+ * sign-extended, so a qword store takes 0..0x7fffffff only).
+ */
+export function movMemImm32(base: Reg, disp: number, imm: number, width: 32 | 64): Bytes {
+  const max = width === 64 ? 0x7fff_ffff : 0xffff_ffff;
+  if (!Number.isInteger(imm) || imm < 0 || imm > max) throw new RangeError(`imm32 out of range for a ${width}-bit store: ${imm}`);
+  const b = Reg[base];
+  return [...rex(width === 64, 0, b), 0xc7, ...memOperand(0, b, disp), ...int32le(imm)];
+}
+
+/** mov byte [base + disp], imm8 — C6 /0 ib. For BOOLEAN fields. */
+export function movMemImm8(base: Reg, disp: number, imm: number): Bytes {
+  if (!Number.isInteger(imm) || imm < 0 || imm > 0xff) throw new RangeError(`imm8 out of range: ${imm}`);
+  const b = Reg[base];
+  return [...rex(false, 0, b), 0xc6, ...memOperand(0, b, disp), imm];
+}
+
+/** mov word [base + disp], src16 — 66 89 /r. Writes one CHAR16. */
+export function movMemReg16(base: Reg, disp: number, src: Reg): Bytes {
+  const s = Reg[src], b = Reg[base];
+  return [0x66, ...rex(false, s, b), 0x89, ...memOperand(s, b, disp)];
+}
+
+/** lea r64, [base + disp] — REX.W 8D /r. The address of a structure in the stack frame. */
+export function leaMem(r: Reg, base: Reg, disp: number): Bytes {
+  const n = Reg[r], b = Reg[base];
+  return [...rex(true, n, b), 0x8d, ...memOperand(n, b, disp)];
+}
+
+/**
+ * mov r64, imm64 — REX.W B8+r io. For the values with bit 63 set that EFI error statuses are.
+ * The immediate is a bigint so that all 64 bits survive.
+ */
+export function movImm64(r: Reg, imm: bigint): Bytes {
+  if (imm < 0n || imm > 0xffff_ffff_ffff_ffffn) throw new RangeError(`imm64 out of range: ${imm}`);
+  const n = Reg[r];
+  const bytes: number[] = [];
+  for (let i = 0n; i < 8n; i++) bytes.push(Number((imm >> (i * 8n)) & 0xffn));
+  return [...rex(true, 0, n), 0xb8 + (n & 7), ...bytes];
+}
+
+/** test r64, r64 — REX.W 85 /r. Sets ZF when the register is 0 (EFI_SUCCESS). */
+export function testRegReg(r: Reg): Bytes {
+  const n = Reg[r];
+  return [...rex(true, n, n), 0x85, modrm(0b11, n, n)];
+}
+
+/** dec r64 — REX.W FF /1. */
+export function decReg(r: Reg): Bytes {
+  const n = Reg[r];
+  return [...rex(true, 0, n), 0xff, modrm(0b11, 1, n)];
+}
+
+/** The group-1 ALU operations with an 8-bit immediate (83 /digit ib, sign-extended). */
+const ALU_IMM8 = { add: 0, and: 4, sub: 5, cmp: 7 } as const;
+export type AluOp = keyof typeof ALU_IMM8;
+
+/** op r64, imm8 — REX.W 83 /digit ib: add, and, sub or cmp with a small constant (-128..127). */
+export function aluImm8(op: AluOp, r: Reg, imm: number): Bytes {
+  if (!fitsInt8(imm)) throw new RangeError(`imm8 out of range: ${imm}`);
+  const n = Reg[r];
+  return [...rex(true, 0, n), 0x83, modrm(0b11, ALU_IMM8[op], n), imm & 0xff];
+}
+
+/** cmp dword [base + disp], imm8 — 83 /7 ib. Checks an enum field the firmware filled in. */
+export function cmpMemImm8(base: Reg, disp: number, imm: number): Bytes {
+  if (!fitsInt8(imm)) throw new RangeError(`imm8 out of range: ${imm}`);
+  const b = Reg[base];
+  return [...rex(false, 0, b), 0x83, ...memOperand(7, b, disp), imm & 0xff];
+}
+
+/** shr r64, imm8 — REX.W C1 /5 ib. */
+export function shrImm8(r: Reg, imm: number): Bytes {
+  if (!Number.isInteger(imm) || imm < 0 || imm > 63) throw new RangeError(`shift out of range: ${imm}`);
+  const n = Reg[r];
+  return [...rex(true, 0, n), 0xc1, modrm(0b11, 5, n), imm];
+}
+
+/** Conditions for `Asm.jcc` (the low nibble of 0F 8x). */
+const CONDITION = { b: 0x2, ae: 0x3, e: 0x4, z: 0x4, ne: 0x5, nz: 0x5, be: 0x6, a: 0x7 } as const;
+export type Condition = keyof typeof CONDITION;
+
 /** int3 — CC. Used as padding: if execution ever strays into it, it traps instead of sliding on. */
 export const INT3 = 0xcc;
 
@@ -144,9 +240,24 @@ export class Asm {
 
   /** lea r64, [rip + label]. */
   leaRip(r: Reg, label: string): this {
-    this.emit(leaRipRel(r, 0));
+    return this.#rel32(leaRipRel(r, 0).slice(0, -4), label);
+  }
+
+  /** A rel32 to `label` as the last 4 bytes of `opcode`: the same fix-up as `leaRip`. */
+  #rel32(opcode: Bytes, label: string): this {
+    this.emit([...opcode, 0, 0, 0, 0]);
     this.#fixups.push({ label, field: this.#bytes.length - 4 });
     return this;
+  }
+
+  /** jmp rel32 — E9 cd. */
+  jmp(label: string): this {
+    return this.#rel32([0xe9], label);
+  }
+
+  /** jcc rel32 — 0F 8x cd: jump to `label` when `condition` holds. */
+  jcc(condition: Condition, label: string): this {
+    return this.#rel32([0x0f, 0x80 | CONDITION[condition]], label);
   }
 
   /** Names the current offset. */

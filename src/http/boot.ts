@@ -17,6 +17,8 @@ export type BootDeps = {
   readonly openAsset: (workload: Workload, range: string | undefined, signal: AbortSignal) => Promise<Response>;
   readonly poweroff: Uint8Array<ArrayBuffer>;
   readonly log: Log;
+  /** Before deciding: learn which lab server an unknown address is (servers given by MAC). */
+  readonly identify?: (ip: string) => Promise<void>;
 };
 
 const progressEveryMs = 250;
@@ -30,6 +32,7 @@ export function bootHandler(deps: BootDeps) {
     const ip = clientIp(c);
     const method = c.req.method;
     const download = method === "GET";
+    await deps.identify?.(ip);
     const { outcome } = deps.store.dispatch({ type: "boot-requested", at: deps.now(), ip, download });
     if (outcome.kind !== "serve") {
       if (download) deps.log.info(`🔌 ${ip} gets poweroff.efi: nothing left in the queue for it`);

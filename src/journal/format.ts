@@ -82,6 +82,7 @@ export const EventSchema = v.variant("type", [
     power: v.optional(powerState),
     ms: v.optional(v.number()),
   }),
+  v.object({ type: v.literal("server-address"), at: time, server: text, ip: text }),
   v.object({ type: v.literal("power-observed"), at: time, server: text, power: powerState }),
   v.object({ type: v.literal("console-error"), at: time, server: text, line: v.string() }),
 ]);

@@ -70,6 +70,7 @@ export function countEvents(store: Store): Counters {
       }
       case "power-observed":
       case "console-error":
+      case "server-address":
       case "tick":
       case "restarted":
         break;

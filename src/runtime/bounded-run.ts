@@ -47,16 +47,21 @@ export async function boundedRun(child: SpawnedChild, options: RunOptions = {}):
   const timers: ReturnType<typeof setTimeout>[] = [];
   let pastBound!: () => void;
   const bound = new Promise<void>((resolve) => (pastBound = resolve));
-  timers.push(
-    setTimeout(() => {
-      if (!exited) {
-        timedOut = true;
-        child.kill("SIGTERM");
-        timers.push(setTimeout(() => exited || child.kill("SIGKILL"), graceMs));
-      }
-      timers.push(setTimeout(pastBound, graceMs));
-    }, timeoutMs),
-  );
+  let stopping = false;
+  const stop = (why: "timeout" | "abort") => {
+    if (stopping) return;
+    stopping = true;
+    if (!exited) {
+      timedOut = why === "timeout";
+      child.kill("SIGTERM");
+      timers.push(setTimeout(() => exited || child.kill("SIGKILL"), graceMs));
+    }
+    timers.push(setTimeout(pastBound, graceMs));
+  };
+  timers.push(setTimeout(() => stop("timeout"), timeoutMs));
+  const onAbort = () => stop("abort");
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const code = await child.exited;
     exited = true;
@@ -69,6 +74,7 @@ export async function boundedRun(child: SpawnedChild, options: RunOptions = {}):
     ]);
     return { code, stdout: stdout!, stderr: stderr!, timedOut, truncated };
   } finally {
+    options.signal?.removeEventListener("abort", onAbort);
     for (const timer of timers) clearTimeout(timer);
   }
 }

@@ -5,22 +5,9 @@
  * (no verification: Deno's HttpClient has no switch for it, only a process-wide flag).
  */
 
-export type TlsPolicy = {
-  /** false: accept any certificate (the lab file's `tls_verify = false`). */
-  readonly verify: boolean;
-  /** PEM text of a CA to trust besides the system's. */
-  readonly ca?: string;
-};
+import type { FetchLike, TlsPolicy } from "./tls-types.ts";
 
-export type FetchInit = {
-  readonly method: string;
-  readonly headers: Record<string, string>;
-  readonly body?: string;
-  readonly signal: AbortSignal;
-};
-
-/** The part of fetch the BMC drivers use; tests pass their own. */
-export type FetchLike = (url: string, init: FetchInit) => Promise<Response>;
+export type { FetchInit, FetchLike, TlsPolicy } from "./tls-types.ts";
 
 export async function tlsFetch(policy: TlsPolicy): Promise<FetchLike> {
   if ("Deno" in globalThis) return (await import("./deno/tls-fetch.ts")).denoTlsFetch(policy);

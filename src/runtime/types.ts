@@ -32,6 +32,8 @@ export type RunOptions = {
   readonly timeoutMs?: number;
   /** Kept of each of stdout and stderr (the rest is read and dropped). Default 64 KiB. */
   readonly maxOutputBytes?: number;
+  /** Aborted: stopped as at the end of `timeoutMs` (SIGTERM, then SIGKILL), without `timedOut`. */
+  readonly signal?: AbortSignal;
 };
 
 export type SpawnOptions = {

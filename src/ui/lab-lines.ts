@@ -1,6 +1,6 @@
 import type { Server } from "../core/lab.ts";
 import type { Change } from "../core/store.ts";
-import type { LogEntry } from "./log-lines.ts";
+import type { LogEntry } from "./log-entry.ts";
 
 /** The lines a change to the lab's servers deserves: decisions, their results, servers taken out. */
 export function labEntries({ before, after }: Change): LogEntry[] {

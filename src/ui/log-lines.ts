@@ -1,26 +1,13 @@
 import { formatDuration } from "../core/duration.ts";
-import { labEntries } from "./lab-lines.ts";
 import { lateWhen } from "../core/issue.ts";
-import type { Job, JobState } from "../core/job.ts";
+import type { Job } from "../core/job.ts";
 import type { Change } from "../core/store.ts";
 import { formatBytes } from "../status/bytes.ts";
 import { stateEmoji } from "../status/wording.ts";
+import { labEntries } from "./lab-lines.ts";
+import type { LogEntry } from "./log-entry.ts";
 
-/** A log line with the facts behind it, for log collectors (`--log-format json`). */
-export type LogEntry = {
-  readonly message: string;
-  readonly fields: {
-    /** Unset for a line about a server rather than a job (a refused beacon call, a power action). */
-    readonly job?: string;
-    /** The lab server's name, for a power action. */
-    readonly server?: string;
-    readonly state?: JobState;
-    readonly ip?: string;
-    readonly reason?: string;
-    readonly error?: string;
-    readonly issue?: string;
-  };
-};
+export type { LogEntry } from "./log-entry.ts";
 
 /** The person-readable lines a change deserves: one per job that changed state. */
 export function logLines(change: Change): string[] {

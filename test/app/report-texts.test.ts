@@ -1,27 +1,25 @@
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { reportTexts } from "../../src/app/report-texts.ts";
 import { nodeFiles } from "../../src/runtime/bun/files.ts";
 import type { Files } from "../../src/runtime/types.ts";
 import { type TestDispatch, startTestDispatch } from "../support/dispatch.ts";
 import { http } from "../support/http-client.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 import { pattern } from "../support/workloads.ts";
 
 // The report texts kept in the state folder's reports/: durable with their folder entry, and
 // none left behind by a crash between the text and its journal line.
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (prefix: string) => temp.make(prefix);
 
 test("a kept text is flushed, then its folder entry, before the report can be answered; the new folder's entry too", async () => {
   const stateDir = tempDir("dispatch-state-");

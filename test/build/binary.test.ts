@@ -53,6 +53,15 @@ describe("the compiled binary, alone in an empty folder", () => {
     expect(run.stderr).toContain("gh auth login");
   }, 30_000);
 
+  test("dispatch demo needs nothing beside it: the samples are generated, both reports written (servers played on loopback)", async () => {
+    const demo = join(folder, "demo");
+    const run = await runDispatch(bare(), ["demo", "--no-vm", "--log-format", "plain", demo]);
+    expect({ code: run.code, out: run.stdout + run.stderr }).toMatchObject({ code: 0 });
+    expect(run.stdout).toContain("demo: done: every server is off; 2 of 2 workloads finished with a report, 0 failed");
+    expect((await readdir(join(demo, "reports"))).filter((name) => name.endsWith(".efi.md"))).toHaveLength(2);
+    await rm(demo, { recursive: true });
+  }, 30_000);
+
   describe("a full cycle against the fake GitHub", () => {
     fullCycleTests(async () => ({ command: [binary], cwd: folder, env: { PATH: "/usr/bin:/bin", HOME: folder } }));
   });

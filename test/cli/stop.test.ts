@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { bootOnce } from "../support/cycle.ts";
 import { type DispatchProcess, type Launch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { until } from "../support/until.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 import { pattern } from "../support/workloads.ts";
 
 // SIGTERM (or Ctrl-C) while a report is arriving, through the real CLI under Bun and Deno: the
@@ -15,15 +16,13 @@ import { pattern } from "../support/workloads.ts";
 // on the wait, ends it anyway. Downloads are not waited for (test/support/full-cycle.ts).
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (prefix: string) => temp.make(prefix);
 
 const root = new URL("../..", import.meta.url).pathname;
 const launches: Record<string, (env: Record<string, string>) => Launch | undefined> = {

@@ -200,6 +200,25 @@ describe("servers switched off come back for work only they may do", () => {
   });
 });
 
+describe("what is not the server's fault", () => {
+  test("GitHub failing a download or dispatch restarting uses up no retry and keeps the job open to that server", () => {
+    const one = [{ name: "s1", ip: "10.0.0.1", power: "off" as const, once: false }];
+    let s = run(labRun(["a.efi"], one, { ...rules, retries: 0 }), tick(0));
+    s = doAll(doAll(s, 1), 1);
+    s = run(s, get("10.0.0.1", 10), { type: "download-ended", ip: "10.0.0.1", name: "a.efi", start: 0, sent: 10, error: "502", upstream: true, at: 11 });
+    expect(phaseOf(s, "a.efi")).toEqual({ state: "unassigned" });
+    s = run(s, get("10.0.0.1", 12), { type: "restarted", at: 13, timeouts });
+    expect(phaseOf(s, "a.efi")).toEqual({ state: "unassigned" });
+    s = run(s, get("10.0.0.1", 14));
+    expect(heldBy(s, "10.0.0.1")?.workload.name).toBe("a.efi");
+    expect(jobOf(s, "a.efi").attempts.map((a) => [a.reason, a.excused])).toEqual([
+      ["its source could not deliver it (502)", true],
+      ["its download was cut when dispatch stopped", true],
+      [undefined, undefined],
+    ]);
+  });
+});
+
 describe("a restart", () => {
   test("a power-on or cycle pending when dispatch stopped is taken as done: never done twice for one decision", () => {
     let s = run(labRun(), tick(0));

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
-  Asm, callMem, jmpSelf, leaRipRel, movImm32, movRegMem, movRegReg, push, subImm8, zero,
+  Asm, aluImm8, callMem, cmpMemImm8, decReg, jmpSelf, leaMem, leaRipRel, movImm32, movImm64, movMemImm32, movMemImm8, movMemReg,
+  movMemReg16, movRegMem, movRegReg, push, shrImm8, subImm32, subImm8, testRegReg, zero,
 } from "../../src/efi/x64.ts";
 import { disassembleRaw, objdump } from "./objdump.ts";
 
@@ -23,6 +24,22 @@ const cases: { name: string; bytes: readonly number[]; expected: number[]; att: 
   { name: "call [rax+0xF8]", bytes: callMem("rax", 0xf8), expected: [0xff, 0x90, 0xf8, 0, 0, 0], att: "call *0xf8(%rax)" },
   { name: "lea rdx,[rip+0x1d]", bytes: leaRipRel("rdx", 0x1d), expected: [0x48, 0x8d, 0x15, 0x1d, 0, 0, 0], att: "lea 0x1d(%rip),%rdx" },
   { name: "jmp $", bytes: jmpSelf(), expected: [0xeb, 0xfe], att: "jmp 0x0" },
+  { name: "sub rsp,0x348", bytes: subImm32("rsp", 0x348), expected: [0x48, 0x81, 0xec, 0x48, 0x03, 0, 0], att: "sub $0x348,%rsp" },
+  { name: "mov [rsp+0x98],rax", bytes: movMemReg("rsp", 0x98, "rax"), expected: [0x48, 0x89, 0x84, 0x24, 0x98, 0, 0, 0], att: "mov %rax,0x98(%rsp)" },
+  { name: "mov [r13+8],r14", bytes: movMemReg("r13", 8, "r14"), expected: [0x4d, 0x89, 0x75, 0x08], att: "mov %r14,0x8(%r13)" },
+  { name: "mov dword [rsp+0xc1],imm32", bytes: movMemImm32("rsp", 0xc1, 0x0f02000a, 32), expected: [0xc7, 0x84, 0x24, 0xc1, 0, 0, 0, 0x0a, 0x00, 0x02, 0x0f], att: "movl $0xf02000a,0xc1(%rsp)" },
+  { name: "mov qword [rsp+0x38],0", bytes: movMemImm32("rsp", 0x38, 0, 64), expected: [0x48, 0xc7, 0x44, 0x24, 0x38, 0, 0, 0, 0], att: "movq $0x0,0x38(%rsp)" },
+  { name: "mov byte [rsp+0xc0],1", bytes: movMemImm8("rsp", 0xc0, 1), expected: [0xc6, 0x84, 0x24, 0xc0, 0, 0, 0, 1], att: "movb $0x1,0xc0(%rsp)" },
+  { name: "mov [rdx],cx", bytes: movMemReg16("rdx", 0, "rcx"), expected: [0x66, 0x89, 0x4a, 0x00], att: "mov %cx,0x0(%rdx)" },
+  { name: "lea r8,[rsp+0x30]", bytes: leaMem("r8", "rsp", 0x30), expected: [0x4c, 0x8d, 0x44, 0x24, 0x30], att: "lea 0x30(%rsp),%r8" },
+  { name: "mov rax,EFI_TIMEOUT", bytes: movImm64("rax", 0x8000_0000_0000_0012n), expected: [0x48, 0xb8, 0x12, 0, 0, 0, 0, 0, 0, 0x80], att: "movabs $0x8000000000000012,%rax" },
+  { name: "test rax,rax", bytes: testRegReg("rax"), expected: [0x48, 0x85, 0xc0], att: "test %rax,%rax" },
+  { name: "dec r14", bytes: decReg("r14"), expected: [0x49, 0xff, 0xce], att: "dec %r14" },
+  { name: "and rcx,0xf", bytes: aluImm8("and", "rcx", 0xf), expected: [0x48, 0x83, 0xe1, 0x0f], att: "and $0xf,%rcx" },
+  { name: "cmp rcx,10", bytes: aluImm8("cmp", "rcx", 10), expected: [0x48, 0x83, 0xf9, 0x0a], att: "cmp $0xa,%rcx" },
+  { name: "sub rdx,2", bytes: aluImm8("sub", "rdx", 2), expected: [0x48, 0x83, 0xea, 0x02], att: "sub $0x2,%rdx" },
+  { name: "cmp dword [rsp+0xa0],3", bytes: cmpMemImm8("rsp", 0xa0, 3), expected: [0x83, 0xbc, 0x24, 0xa0, 0, 0, 0, 3], att: "cmpl $0x3,0xa0(%rsp)" },
+  { name: "shr rax,4", bytes: shrImm8("rax", 4), expected: [0x48, 0xc1, 0xe8, 0x04], att: "shr $0x4,%rax" },
 ];
 
 describe("x64 encoders", () => {
@@ -65,6 +82,20 @@ describe("Asm", () => {
   test("backward references get a negative displacement", () => {
     const out = new Asm().data("here", [0x11]).leaRip("rax", "here").link();
     expect(new DataView(out.buffer).getInt32(4, true)).toBe(-8); // target 0, lea ends at 8
+  });
+
+  test("jumps to labels: rel32 from the end of the instruction, both ways", () => {
+    const out = new Asm()
+      .label("top") // 0
+      .jcc("nz", "end") // 0..5, ends at 6
+      .jmp("top") // 6..10, ends at 11
+      .label("end") // 11
+      .link();
+    const v = new DataView(out.buffer);
+    expect([...out.subarray(0, 2)]).toEqual([0x0f, 0x85]);
+    expect(6 + v.getInt32(2, true)).toBe(11);
+    expect(out[6]).toBe(0xe9);
+    expect(11 + v.getInt32(7, true)).toBe(0);
   });
 
   test("label errors", () => {

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { actionsOutputLines } from "../../src/app/sinks/summary-actions.ts";
 import { runDispatch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
 import { run } from "../support/processes.ts";
 import { until } from "../support/until.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 import { pattern } from "../support/workloads.ts";
 import { readActionsOutputs } from "./actions-outputs.ts";
 
@@ -15,15 +15,13 @@ import { readActionsOutputs } from "./actions-outputs.ts";
 // plugin validates with (xmllint, Debian's libxml2-utils); SUMMARY.md and GitHub Actions' files too.
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
+  temp.removeAll();
 });
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (prefix: string) => temp.make(prefix);
 
 const root = new URL("../..", import.meta.url).pathname;
 const schema = join(import.meta.dir, "junit-10.xsd");

@@ -130,20 +130,25 @@ describe("dispatch --lab, unattended", () => {
     expect(text).toContain("attempt 2 of 2");
     expect(text).toContain("127.0.0.2");
     expect(text).toContain("127.0.0.3");
+    // The run's summary counts the attempts.
+    const summary = readFileSync(join(reports, "SUMMARY.md"), "utf8");
+    expect(summary).toContain("| attempts |");
+    expect(summary.split("\n").find((line) => line.includes("a-hang.efi"))).toEndWith("| 2 |");
     for (const s of l.servers) expect(s.power()).toBe("Off");
   }, 90_000);
 
   test("a server whose firmware never asks is taken out after two cycles; the other finishes the queue", async () => {
-    // node-2 spends 1.5 s in POST at each boot: node-1 fails twice before the queue is done.
-    const l = await lab([firmwareServer("127.0.0.2", { neverAsks: true }), firmwareServer("127.0.0.3", { postMs: 1500 })]);
+    // node-2 spends 1 s in POST at each boot (well within the boot timeout): node-1 fails to
+    // come up twice (2 × 2 s) before node-2 is through the queue (5 × 1 s and more).
+    const l = await lab([firmwareServer("127.0.0.2", { neverAsks: true }), firmwareServer("127.0.0.3", { postMs: 1000 })]);
     const reports = temp.make("dispatch-lab-reports-");
-    const d = await start(l, workloads({ "a.efi": "pass", "b.efi": "pass", "c.efi": "pass" }), reports, ["--boot-timeout", "1s"]);
+    const d = await start(l, workloads({ "a.efi": "pass", "b.efi": "pass", "c.efi": "pass", "d.efi": "pass", "e.efi": "pass" }), reports, ["--boot-timeout", "2s"]);
     expect(await d.exited).toBe(1); // a server was taken out: the run is not clean
     const { stdout, stderr } = await d.streams;
     expect(stdout).toContain("⛔ node-1 taken out for the rest of the run: failed to come up 2 times in a row");
     expect(stderr + stdout).toContain("taken out: node-1");
-    expect(reportFiles(reports)).toHaveLength(3);
-    expect(l.servers[1]!.reports).toBe(3);
+    expect(reportFiles(reports)).toHaveLength(5);
+    expect(l.servers[1]!.reports).toBe(5);
     for (const s of l.servers) expect(s.power()).toBe("Off");
   }, 90_000);
 

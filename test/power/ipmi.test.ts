@@ -51,6 +51,8 @@ describe.skipIf(problem !== undefined)("the IPMI driver against ipmi_sim", () =>
       power: "off",
       bootTarget: "IPMI bootdev pxe (UEFI); the boot URL from DHCP",
       notes: ["the BMC does not read back its boot flags: at the end the boot override is cleared (bootdev none), not restored"],
+      // ipmitool's boot device lasts one boot: dispatch arms it again after each `beacon boot`.
+      once: true,
     });
   });
 

@@ -50,7 +50,8 @@ function player(vm: Parameters<typeof playBeacon>[0], dispatch: DispatchProcess)
 
 /** Each report file's front matter (read as YAML, as a script would) and body. */
 async function reportFiles(dir: string): Promise<{ name: string; front: Record<string, unknown>; body: string }[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith(".md")).sort();
+  // SUMMARY.md is the run's summary, not a report.
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".md") && n !== "SUMMARY.md").sort();
   return Promise.all(
     names.map(async (name) => {
       const [, front = "", body = ""] = /^---\n([\s\S]*?)\n---\n\n([\s\S]*)$/.exec(await readFile(join(dir, name), "utf8")) ?? [];

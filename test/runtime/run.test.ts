@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import type { RunOptions, RunResult } from "../../src/runtime/types.ts";
 import { run as runNow } from "../support/processes.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
+import { until } from "../support/until.ts";
 import { denoLaunch } from "./deno-launch.ts";
 
 // runtime.run, the one way dispatch starts a child with a secret in its environment and a time
@@ -73,3 +76,23 @@ for (const [name, run] of [["bun", underBun], ["deno", underDeno]] as const) {
     });
   });
 }
+
+// An AbortSignal cannot cross into the Deno script; the stopping is the shared boundedRun.
+describe("runtime.run's signal (Bun)", () => {
+  const temp = tempDirs();
+  afterEach(() => temp.removeAll());
+
+  test("aborted while the child runs: stopped at once, not said to have timed out", async () => {
+    const started = join(temp.make("run-abort-"), "started");
+    const stop = new AbortController();
+    const result = underBun(["sh", "-c", `echo begun; touch ${started}; exec sleep 30`], { timeoutMs: 60_000, signal: stop.signal });
+    await until(() => existsSync(started), "the child to start");
+    stop.abort();
+    expect(await result).toMatchObject({ timedOut: false, code: 128 + 15, stdout: "begun\n" });
+  });
+
+  test("aborted before it starts: the child is stopped as soon as it is there", async () => {
+    const result = await underBun(["sleep", "30"], { signal: AbortSignal.abort() });
+    expect(result).toMatchObject({ timedOut: false, code: 128 + 15 });
+  });
+});

@@ -207,3 +207,27 @@ describe("cells", () => {
     expect([age(0), age(59_999), age(60_000), age(3_599_000), age(7_200_000), age(200_000_000)]).toEqual(["0s", "59s", "1m", "59m", "2h", "2d"]);
   });
 });
+
+describe("the lab's servers (--lab)", () => {
+  test("one line each under a rule, the one taken out first; none without a lab", async () => {
+    const { initialLab, defaultLabRules } = await import("../../src/core/lab.ts");
+    const lab = initialLab(
+      [
+        { name: "genoa-1", ip: "192.0.2.101", power: "off", once: false },
+        { name: "turin-2", ip: "192.0.2.102", power: "on", once: false },
+      ],
+      { ...defaultLabRules, refusalLimit: 1 },
+    );
+    let s = initialState([workload("a.efi")], { downloadMs: 300_000, runMs: 3_600_000 }, lab);
+    s = reduce(s, { type: "tick", at: t0 });
+    const id = s.lab!.servers[1]!.pending!.id;
+    s = reduce(s, { type: "power-done", at: t0 + 1, server: "turin-2", id, ok: false, error: "401 Unauthorized" });
+    const lines = screen(s, { width: 100, height: 20 });
+    const rule = lines.findIndex((l) => l.startsWith("─ servers"));
+    expect(rule).toBeGreaterThan(0);
+    expect(lines[rule + 1]).toStartWith("turin-2  on  ⛔ taken out: its BMC refused 1 time in a row (last: 401 Unauthorized)");
+    expect(lines[rule + 2]).toStartWith("genoa-1  off  point: the run starts");
+    expect(lines).toHaveLength(20);
+    expect(screen(state(["a.efi"])).some((l) => l.startsWith("─ servers"))).toBe(false);
+  });
+});

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Browser, type BrowserServer, type Page, chromium } from "playwright-core";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.ts";
 import { type TestDispatch, startTestDispatch } from "../support/dispatch.ts";
 import { labServer } from "../support/lab.ts";
-import { efi } from "../support/workloads.ts";
+import { http } from "../support/http-client.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
+import { efi, pattern } from "../support/workloads.ts";
+
+const temp = tempDirs();
 
 // Debian's chromium, driven by playwright-core (which never downloads a browser of its own).
 // CI installs it (scripts/setup-test-host.sh); elsewhere the test is skipped, saying why.
@@ -116,5 +121,29 @@ describe.skipIf(!haveChromium)("the status page in Chromium", () => {
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
+  }, 60_000);
+
+  test("shows the lab's servers and the refused beacon calls, live", async () => {
+    const dir = temp.make("dispatch-page-lab-");
+    writeFileSync(join(dir, "a.efi"), pattern(4000, 1));
+    const lab = join(dir, "lab.toml");
+    // Power commands that do nothing: the page only needs servers with a state.
+    writeFileSync(lab, 'power_on_spacing = "0s"\n[[server]]\nname = "node-1"\nip = "127.0.0.4"\npower = "command"\non = "true"\noff = "true"\ncycle = "true"\n');
+    const withLab = await startTestDispatch(undefined, { dir, reportsDir: temp.make("dispatch-page-reports-"), lab });
+    try {
+      const page = await browser!.newPage();
+      page.setDefaultTimeout(15_000);
+      await page.goto(`http://127.0.0.1:${withLab.port}/`);
+      await page.waitForSelector('#servers tr[data-server="node-1"]');
+      await page.waitForFunction(() => document.querySelector('#servers tr[data-server="node-1"]')?.textContent?.includes("on done"));
+      expect(await page.isHidden("#refused")).toBe(true);
+      await http(withLab.url, { method: "PUT", from: "127.0.0.9", body: JSON.stringify({ title: "stray" }) });
+      await page.waitForSelector("#refused:not([hidden]) li");
+      expect(await page.textContent("#refused li")).toContain("report from 127.0.0.9: 127.0.0.9 was never handed a workload by this dispatch");
+      await page.close();
+    } finally {
+      await withLab.stop();
+      temp.removeAll();
+    }
   }, 60_000);
 });

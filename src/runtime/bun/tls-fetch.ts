@@ -1,4 +1,4 @@
-import type { FetchLike, TlsPolicy } from "../tls-fetch.ts";
+import type { FetchLike, TlsPolicy } from "../tls-types.ts";
 
 /** Bun's fetch takes node-style TLS options per request. */
 export function bunTlsFetch(policy: TlsPolicy): FetchLike {

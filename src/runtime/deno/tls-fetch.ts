@@ -1,5 +1,5 @@
 import { request } from "node:https";
-import type { FetchLike, TlsPolicy } from "../tls-fetch.ts";
+import type { FetchLike, TlsPolicy } from "../tls-types.ts";
 
 type DenoHttp = { createHttpClient(options: { caCerts: string[] }): unknown };
 const Deno = (globalThis as unknown as { Deno: DenoHttp }).Deno;

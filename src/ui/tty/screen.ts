@@ -32,7 +32,8 @@ export function renderScreen(model: ScreenModel, paint: Paint = plainPaint): str
   // Too short for a table: the counts, at the bottom where they always are.
   if (height < 5) return [...Array<string>(Math.max(0, height - footer.length)).fill(fit("", width)), ...footer].slice(-height);
   const header = headerLines(model, paint);
-  const room = height - header.length - footer.length;
+  const servers = serverLines(model, paint, Math.floor((height - header.length - footer.length) / 3));
+  const room = height - header.length - footer.length - servers.length;
 
   // Messages get what the jobs leave, at least a little once the screen is tall enough.
   const wanted = Math.min(model.messages.length, 5);
@@ -46,7 +47,23 @@ export function renderScreen(model: ScreenModel, paint: Paint = plainPaint): str
     body.push(paint.dim("─ recent " + "─".repeat(Math.max(0, width - 9))));
     for (const line of model.messages.slice(-messageLines)) body.push(fit(line, width));
   }
-  return [...header, ...body, ...footer];
+  return [...header, ...body, ...servers, ...footer];
+}
+
+/**
+ * The lab's servers (`--lab`), one line each under a rule: power, where it is in the run, the
+ * job it holds, what is being done to it. At most `room` lines; the ones taken out come first.
+ */
+function serverLines({ status, width }: ScreenModel, paint: Paint, room: number): string[] {
+  const servers = status.servers;
+  if (!servers?.length || room < 2) return [];
+  const ordered = [...servers].sort((a, b) => Number(b.health === "quarantined") - Number(a.health === "quarantined"));
+  const shown = ordered.slice(0, room - 1).map((s) => {
+    const doing = s.health === "quarantined" ? `⛔ taken out: ${s.reason}` : s.pending ? `${s.pending.action}: ${s.pending.reason}` : s.last && !s.last.ok ? `${s.last.action} failed: ${s.last.error}` : s.stage;
+    const line = `${s.name}  ${s.power}  ${s.job ? `${s.job}  ` : ""}${doing}`;
+    return s.health === "quarantined" ? paint.red(fit(line, width)) : fit(line, width);
+  });
+  return [paint.dim(fit(`─ servers ${"─".repeat(Math.max(0, width - 10))}`, width)), ...shown];
 }
 
 function headerLines({ status, now, width }: ScreenModel, paint: Paint): string[] {

@@ -109,17 +109,7 @@
     renderCounts();
   }
 
-  /** Beacon calls answered 417, with the reducer's reason: none goes unseen. */
-  function renderRefused(refused) {
-    if (!refused) return;
-    const section = $("#refused");
-    section.hidden = refused.length === 0;
-    section.querySelector("ol").replaceChildren(
-      ...refused.map((r) => el("li", "", `${r.at.slice(11, 19)} ${r.call} from ${r.ip}: ${r.reason}`)),
-    );
-  }
-
-  /** Lab servers: a row each, the firmware's boot error when its console showed one, its last console line. */
+  /** The lab's servers (`--lab`): power, where each is in the run, what is being done to it. */
   function renderServers(servers) {
     if (!servers) return;
     const section = $("#servers");
@@ -128,6 +118,10 @@
       ...servers.map((s) => {
         const row = el("tr");
         row.dataset.server = s.name;
+        row.dataset.health = s.health;
+        const state = s.health === "quarantined" ? `⛔ taken out: ${s.reason}` : s.pending ? `${s.stage}: ${s.pending.action} (${s.pending.reason})` : s.stage;
+        const last = s.last ? `${s.last.action} ${s.last.ok ? "done" : `failed: ${s.last.error}`}` : "";
+        // A server with a console: its name opens it live; the firmware's boot error and the last line beside.
         const name = el("td", "name");
         if (s.console || s.consoleError) {
           const open = el("button", "", s.name);
@@ -139,10 +133,19 @@
         const console = el("td", "console detail");
         if (s.consoleError) console.append(el("div", "firmware", s.consoleError));
         if (s.console) console.append(el("div", "last", s.console.line));
-        const power = s.health === "quarantined" ? `${s.power}, taken out: ${s.reason ?? ""}` : `${s.power} (${s.stage})`;
-        row.append(name, el("td", "ip", s.ip), el("td", "", power), el("td", "", s.job ?? ""), console);
+        row.append(name, el("td", "", s.ip), el("td", "", s.power), el("td", "", state), el("td", "", s.job ?? ""), el("td", "", last), console);
         return row;
       }),
+    );
+  }
+
+  /** Beacon calls answered 417, with the reducer's reason: none goes unseen. */
+  function renderRefused(refused) {
+    if (!refused) return;
+    const section = $("#refused");
+    section.hidden = refused.length === 0;
+    section.querySelector("ol").replaceChildren(
+      ...refused.map((r) => el("li", "", `${r.at.slice(11, 19)} ${r.call} from ${r.ip}: ${r.reason}`)),
     );
   }
 

@@ -62,7 +62,7 @@ const leaks = (text: string) => text.includes(password) || text.includes(btoa(`$
 describe("a BMC that follows the schema", () => {
   test("check, point, power on, restore, close: a session is opened and deleted, every PATCH carries the ETag", async () => {
     const { bmc, system, driver } = await setup();
-    expect(await driver.check()).toEqual({ power: "off", bootTarget: "UefiHttp + HttpBootUri, Continuous", notes: [] });
+    expect(await driver.check()).toEqual({ power: "off", bootTarget: "UefiHttp + HttpBootUri, Continuous", notes: [], once: false });
     expect(await driver.pointAt(bootUrl)).toBe("UefiHttp + HttpBootUri, Continuous");
     expect(bmc.boot()).toMatchObject({ BootSourceOverrideTarget: "UefiHttp", BootSourceOverrideEnabled: "Continuous", BootSourceOverrideMode: "UEFI", HttpBootUri: bootUrl });
     await driver.on();
@@ -193,7 +193,8 @@ describe("quirks of real BMCs", () => {
 
   test("no Continuous override: Once, consumed by the boot, armed again by rearm()", async () => {
     const { bmc, system, driver } = await setup({ noContinuous: true });
-    expect((await driver.check()).bootTarget).toBe("UefiHttp + HttpBootUri, Once");
+    const check = await driver.check();
+    expect([check.bootTarget, check.once]).toEqual(["UefiHttp + HttpBootUri, Once", true]);
     await driver.pointAt(bootUrl);
     await driver.on();
     expect(system.boots).toEqual([bootUrl]);
