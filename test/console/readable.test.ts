@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { consoleBlocks } from "../../src/core/console-block.ts";
+import { failureIssue, issueBodyLimit, reportIssue } from "../../src/core/issue.ts";
 import { firmwareError } from "../../src/console/firmware-errors.ts";
 import { LineSplitter, maxLineBytes } from "../../src/console/readable.ts";
 
@@ -68,5 +69,33 @@ describe("console blocks in an issue", () => {
     expect(text).toContain("line 2.99 ");
     expect(text).not.toContain("line 2.0 ");
     expect(text).not.toContain("attempt 1");
+  });
+});
+
+describe("consoles with the report or the failure, within GitHub's 65,536 characters", () => {
+  const job = {
+    workload: { name: "a.efi", size: 1000, bootType: "application/efi" as const, source: "/a.efi" },
+    phase: { state: "failed" as const, ip: "127.0.0.2", reason: "downloaded but no `beacon boot` within 3s" },
+    entered: { assigned: 1, failed: 2 },
+    attempts: [{ n: 1, ip: "127.0.0.2", at: 1, endedAt: 2, reason: "downloaded but no `beacon boot` within 3s" }],
+  };
+  const context = { repository: "o/r", release: "v1" };
+  const tail = { index: 1, server: "node-1", ip: "127.0.0.2", lines: Array.from({ length: 100 }, (_, i) => `2026-01-01T00:00:00.000Z ${"y".repeat(1000)} ${i}`) };
+
+  test("a failure ends with the console block, before its footer, cut to fit", () => {
+    const issue = failureIssue(job, context, [tail]);
+    expect(issue.body.length).toBeLessThanOrEqual(issueBodyLimit);
+    expect(issue.body).toContain(`${"y".repeat(1000)} 99\n`);
+    expect(issue.body.indexOf("<details>")).toBeGreaterThan(issue.body.indexOf("failed:"));
+    expect(issue.body.indexOf("</details>")).toBeLessThan(issue.body.indexOf("Filed by dispatch"));
+  });
+
+  test("a report that fills an issue is cut to leave the console its room; the whole stays within the limit", () => {
+    const reported = { ...job, phase: { state: "reported" as const, ip: "127.0.0.2", report: { title: "t" } }, entered: { booting: 1, reported: 2 } };
+    const issue = reportIssue({ title: "t", body: "x".repeat(issueBodyLimit) }, reported, context, { consoles: [tail] });
+    expect(issue.cut).toBe(true);
+    expect(issue.body.length).toBeLessThanOrEqual(issueBodyLimit);
+    expect(issue.body).toContain(`${"y".repeat(1000)} 99\n`);
+    expect(issue.body).toContain("Cut by dispatch");
   });
 });
