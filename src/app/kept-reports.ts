@@ -6,7 +6,7 @@ import type { Files } from "../runtime/types.ts";
 /** Where a job's report text is kept on the dispatch host (the state folder's `reports/`). */
 export function keptReportPath(stateDir: string, job: Job): string {
   const at = job.phase.state === "failed" ? job.entered.failed : job.entered.reported;
-  return join(stateDir, "reports", `${encodeURIComponent(job.workload.name)}.${at ?? 0}.md`);
+  return join(stateDir, "reports", `${encodeURIComponent(job.name)}.${at ?? 0}.md`);
 }
 
 /** A job GitHub refused to file for good, when the run ends without it. */
@@ -23,7 +23,7 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
     if (phase.state !== "reported" && phase.state !== "failed") continue;
     // A long body is already kept whole, streamed there as it arrived.
     if (phase.state === "reported" && phase.report.kept) {
-      kept.push({ name: job.workload.name, reason: phase.lastError ?? "GitHub refused it", keptAt: join(stateDir, phase.report.kept.file) });
+      kept.push({ name: job.name, reason: phase.lastError ?? "GitHub refused it", keptAt: join(stateDir, phase.report.kept.file) });
       continue;
     }
     const keptAt = keptReportPath(stateDir, job);
@@ -34,7 +34,7 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
     } catch {
       // The journal still holds it; the message names the state folder either way.
     }
-    kept.push({ name: job.workload.name, reason: phase.lastError ?? "GitHub refused it", keptAt });
+    kept.push({ name: job.name, reason: phase.lastError ?? "GitHub refused it", keptAt });
   }
   return kept;
 }

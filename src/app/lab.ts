@@ -1,6 +1,7 @@
 import type { CheckedServer, LabRules } from "../core/lab.ts";
 import { defaultLabRules } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
+import type { PlacementServer, Rule } from "../core/placement.ts";
 import type { Store } from "../core/store.ts";
 import { LabError, readLab } from "../lab/read.ts";
 import { type Neighbour, addressOf, macOf, readNeighbours } from "../lab/neighbours.ts";
@@ -29,7 +30,10 @@ export type ControlledServer = {
 export type OpenedLab = {
   readonly file: string;
   readonly rules: LabRules;
+  /** The servers under dispatch's power control; none when the file gives no server a power kind. */
   readonly servers: readonly ControlledServer[];
+  /** Which server runs what: the file's `[[rule]]`s, and every server of the file with its tags. */
+  readonly placement: { readonly rules: readonly Rule[]; readonly servers: readonly PlacementServer[] };
 };
 
 /** A BMC that says nothing for this long is left out: the run must not wait on it. */
@@ -51,7 +55,15 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
   }
   for (const warning of lab.warnings) log.warn(warning);
   const powered = lab.servers.filter((s) => s.power !== undefined);
-  const table = powered.some((s) => s.ip === undefined) ? await readNeighbours(runtime) : [];
+  // Rules name servers; a server known by its MAC alone is found by its address when it asks.
+  const table = lab.servers.some((s) => s.ip === undefined && (s.power !== undefined || lab.rules.length > 0)) ? await readNeighbours(runtime) : [];
+  const placement = {
+    rules: lab.rules,
+    servers: lab.servers.map((s) => {
+      const ip = s.ip ?? (s.mac ? addressOf(s.mac, table) : undefined);
+      return { name: s.name, ...(ip !== undefined && { ip }), tags: s.tags };
+    }),
+  };
 
   const results = await Promise.all(
     powered.map(async (server): Promise<ControlledServer | string> => {
@@ -77,6 +89,10 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
   );
   const servers = results.filter((r): r is ControlledServer => typeof r !== "string");
   for (const line of results.filter((r): r is string => typeof r === "string")) log.warn(line);
+  if (powered.length === 0) {
+    log.info(`lab ${lab.file}: no server under power control; ${lab.rules.length} rule${lab.rules.length === 1 ? "" : "s"} for which server runs what`);
+    return { file: lab.file, rules: { ...defaultLabRules }, servers: [], placement };
+  }
   if (servers.length === 0) {
     throw new UsageError(`no server of ${lab.file} can be controlled (see above): fix the BMC addresses or credentials, or start without --lab`);
   }
@@ -93,6 +109,7 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
       ...(config.poweroffGraceMs !== undefined && { poweroffGraceMs: config.poweroffGraceMs }),
     },
     servers,
+    placement,
   };
 }
 

@@ -24,6 +24,7 @@ import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
 import { createConsoleBook } from "../console/book.ts";
 import { startCapture } from "../console/capture.ts";
+import { planRun } from "./placement.ts";
 
 export type Run = {
   /** The port actually bound (port 0 resolves to a real port). */
@@ -93,8 +94,12 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
   const consoleSpecs = lab?.servers.flatMap((s) => (s.console ? [s.console] : [])) ?? [];
 
+  // Which server runs what: the lab file's rules and the assets' labels, worked out once.
+  const plan = planRun(source.workloads, lab, out);
+
   // 2. The state: the journal replayed onto the queue (and the lab's servers).
-  const state = await openState(config, source, stateDir, runtime, out, now, lab && initialLab(lab.servers.map((s) => s.checked), lab.rules)).catch(
+  const powered = lab && lab.servers.length > 0 ? initialLab(lab.servers.map((s) => s.checked), lab.rules) : undefined;
+  const state = await openState(config, source, stateDir, runtime, out, now, powered, plan).catch(
     async (error: unknown) => {
       await closeLab();
       throw error;
@@ -175,16 +180,17 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         })
       : undefined;
   const power =
-    lab &&
-    startPowerRunner({
-      store,
-      servers: lab.servers,
-      bootUrl: serving.urls[0] ?? "",
-      now,
-      log: out,
-      durable: state.journal.durable,
-      ...(config.powerPollMs && { pollMs: config.powerPollMs }),
-    });
+    lab && lab.servers.length > 0
+      ? startPowerRunner({
+          store,
+          servers: lab.servers,
+          bootUrl: serving.urls[0] ?? "",
+          now,
+          log: out,
+          durable: state.journal.durable,
+          ...(config.powerPollMs && { pollMs: config.powerPollMs }),
+        })
+      : undefined;
 
   // 5. Announce.
   const mdns = config.mdns

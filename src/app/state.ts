@@ -1,5 +1,5 @@
 import type { BootType } from "../core/content-types.ts";
-import { initialState } from "../core/job.ts";
+import { type PlanInput, initialState } from "../core/job.ts";
 import type { LabState } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
 import { reduce } from "../core/reducer.ts";
@@ -39,6 +39,7 @@ export async function openState(
   log: Log,
   now: () => number,
   lab?: LabState,
+  plan?: PlanInput,
 ): Promise<OpenedState> {
   const { context, workloads } = source;
   await runtime.files.mkdirp(stateDir);
@@ -52,13 +53,13 @@ export async function openState(
   const opened = await openJournal({
     files: runtime.files,
     dir: stateDir,
-    run: { ...context, filters: config.filters, workloads, timeouts: config.timeouts },
+    run: { ...context, filters: config.filters, workloads, timeouts: config.timeouts, ...(plan && { placement: plan }) },
     fresh: config.fresh ?? false,
-    over: (events, timeouts, queue) => {
+    over: (events, timeouts, queue, placement) => {
       if (events.length === 0) return undefined; // nothing happened yet: nothing to run again
-      // The journal's own queue: its events name those jobs, whatever the source holds now.
+      // The journal's own queue and plan: its events name those jobs, whatever the source holds now.
       const queued = queue.map((w) => ({ name: w.name, size: w.size, bootType: w.bootType as BootType, source: "" }));
-      const last = events.reduce(reduce, initialState(queued, timeouts));
+      const last = events.reduce(reduce, initialState(queued, timeouts, undefined, placement));
       if (!isSettled(last, config.fileFailures ?? false)) return undefined;
       const counts = countByState(last);
       return `the last run of ${source.label} is over (${counts.finished} finished, ${counts.failed} failed)`;
@@ -78,7 +79,7 @@ export async function openState(
     log.info(`removed ${unrecorded.length} report text${unrecorded.length > 1 ? "s" : ""} that no journal line names (a crash came before the report was answered; beacon sends it again): ${unrecorded.join(", ")}`);
   }
 
-  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts, lab)));
+  const store = createStore(opened.events.reduce(reduce, initialState(workloads, opened.timeouts, lab, plan)));
   return { store, journal: opened.journal, lock, stateDir, created: opened.created, ...(opened.resumed && { replayed: opened.events.length }) };
 }
 

@@ -50,7 +50,7 @@ const serverOf = (job: Job) => ("ip" in job.phase && job.phase.ip ? job.phase.ip
  */
 export function filingMarker(job: Job, context: RunContext, kind: "report" | "failure"): string {
   const at = kind === "report" ? job.entered.reported : job.entered.failed;
-  const id = JSON.stringify([context.repository, context.release, job.workload.name, time(at)]);
+  const id = JSON.stringify([context.repository, context.release, job.name, time(at)]);
   return `<!-- dispatch:${kind} ${id.replaceAll("--", "-\\u002d")} -->`;
 }
 
@@ -65,7 +65,7 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
   const late = phase.state === "reported" || phase.state === "finished" ? phase.late : undefined;
   const footer = [
     "---",
-    `Filed by dispatch for \`${job.workload.name}\` from ${originOf(context)}.`,
+    `Filed by dispatch for \`${job.name}\` from ${originOf(context)}.`,
     `Server ${serverOf(job)}; booted ${time(job.entered.booting)}; reported ${time(job.entered.reported)}.`,
     ...(late ? [lateNote(late)] : []),
     ...(options.notes ?? []),
@@ -73,7 +73,7 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
   ].join("\n");
 
   const sent = report.title.trim();
-  const title = sent === "" ? `${job.workload.name}: report from ${serverOf(job)} (beacon sent no title)` : report.title;
+  const title = sent === "" ? `${job.name}: report from ${serverOf(job)} (beacon sent no title)` : report.title;
   const titleCut = codePoints(title) > issueTitleLimit;
   const head = titleCut ? `**Title:** ${title}\n\n` : "";
 
@@ -99,7 +99,7 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
 
 /** The hidden line that names a second report's comment, so a restart never adds it twice. */
 export function extraMarker(job: Job, context: RunContext, extra: ExtraReport): string {
-  const id = JSON.stringify([context.repository, context.release, job.workload.name, time(extra.at)]);
+  const id = JSON.stringify([context.repository, context.release, job.name, time(extra.at)]);
   return `<!-- dispatch:extra ${id.replaceAll("--", "-\\u002d")} -->`;
 }
 
@@ -160,7 +160,7 @@ export function failureIssue(job: Job, context: RunContext, consoles: readonly C
   const reason = phase.state === "failed" ? phase.reason : `not failed (${phase.state})`;
   const states: readonly JobState[] = ["assigned", "downloading", "booting", "failed"];
   const body = [
-    `\`${job.workload.name}\` from ${originOf(context)} failed: ${reason}.`,
+    `\`${job.name}\` from ${originOf(context)} failed: ${reason}.`,
     "",
     `Server: ${serverOf(job)}`,
     ...states.filter((s) => job.entered[s] !== undefined).map((s) => `- ${s}: ${time(job.entered[s])}`),
@@ -168,7 +168,7 @@ export function failureIssue(job: Job, context: RunContext, consoles: readonly C
   ].join("\n");
   const footer = ["---", "Filed by dispatch (`--file-failures`).", filingMarker(job, context, "failure")].join("\n");
   const blocks = consoleBlocks(consoles, issueBodyLimit - body.length - footer.length - 4);
-  return { title: `${job.workload.name} failed: ${reason}`.slice(0, 256), body: [body, ...(blocks ? [blocks] : []), footer].join("\n\n"), cut: false };
+  return { title: `${job.name} failed: ${reason}`.slice(0, 256), body: [body, ...(blocks ? [blocks] : []), footer].join("\n\n"), cut: false };
 }
 
 const codePoints = (text: string) => {

@@ -1,4 +1,5 @@
 import type { LabState } from "./lab.ts";
+import type { JobLimits, JobPlan } from "./placement.ts";
 import type { Report } from "./report.ts";
 import type { Span } from "./spans.ts";
 import type { Time } from "./time.ts";
@@ -116,8 +117,25 @@ export const jobStates = [
   "failed",
 ] as const satisfies readonly JobState[];
 
+/** Where a job may run and its own limits, from the plan (see placement.ts). */
+export type Placement = {
+  /** The servers it may run on (lab file names; addresses for others); unset: any server. */
+  readonly servers?: readonly string[];
+  readonly limits?: JobLimits;
+  /** No server can ever run it, and why. */
+  readonly impossible?: string;
+  /** Where the placement comes from ("lab.toml:12", "its label"). */
+  readonly rule?: string;
+};
+
 export type Job = {
+  /**
+   * What names the job in events, views, issues and files: its workload's name, or
+   * `WORKLOAD@SERVER` for a workload that runs once on every matching server (`each`).
+   */
+  readonly name: string;
   readonly workload: Workload;
+  readonly placement?: Placement;
   readonly phase: Phase;
   /** When the job last entered each state (boot and report times go into the issue). */
   readonly entered: Readonly<Partial<Record<JobState, Time>>>;
@@ -142,13 +160,29 @@ export type DispatchState = {
   readonly attemptCount: number;
   /** The servers dispatch powers (`--lab`); absent without a lab file. */
   readonly lab?: LabState;
+  /** The lab file's servers by address (address → name), so a job placed by name knows who asks. */
+  readonly hosts?: Readonly<Record<string, string>>;
 };
 
-export function initialState(workloads: readonly Workload[], timeouts: Timeouts, lab?: LabState): DispatchState {
+/** Which server runs what: the plan's jobs, and the lab file's servers by address. */
+export type PlanInput = { readonly jobs: readonly JobPlan[]; readonly hosts: Readonly<Record<string, string>> };
+
+/** One job per workload, or the plan's jobs when there is one (rules, `each`). */
+export function initialState(workloads: readonly Workload[], timeouts: Timeouts, lab?: LabState, plan?: PlanInput): DispatchState {
+  const byName = new Map(workloads.map((w) => [w.name, w]));
+  const jobs: Job[] = plan
+    ? plan.jobs.flatMap(({ name, workload, servers, limits, impossible, rule }) => {
+        const w = byName.get(workload);
+        if (!w) return [];
+        const placement: Placement = { ...(servers && { servers }), ...(limits && { limits }), ...(impossible !== undefined && { impossible }), ...(rule !== undefined && { rule }) };
+        return [{ name, workload: w, ...(Object.keys(placement).length > 0 && { placement }), phase: { state: "unassigned" }, entered: {}, attempts: [] }];
+      })
+    : workloads.map((workload) => ({ name: workload.name, workload, phase: { state: "unassigned" }, entered: {}, attempts: [] }));
   return {
-    jobs: workloads.map((workload) => ({ workload, phase: { state: "unassigned" }, entered: {}, attempts: [] })),
+    jobs,
     timeouts,
     attemptCount: 0,
     ...(lab && { lab }),
+    ...(plan && Object.keys(plan.hosts).length > 0 && { hosts: plan.hosts }),
   };
 }

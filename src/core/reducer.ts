@@ -5,7 +5,7 @@ import type { Server } from "./lab.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Report } from "./report.ts";
 import { bootRequestSeen, bootedSeen, consoleErrorSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, repointAll, serverByIp, updateServer } from "./power.ts";
-import { downloaded, heldBy, isDone, knownReport, lastRunBy } from "./selectors.ts";
+import { downloaded, heldBy, isDone, knownReport, lastRunBy, mayRun, mayRunOn } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
 /** The state after an event, and what was decided about it for the edge that sent it. */
@@ -25,7 +25,7 @@ const noted = (state: DispatchState): Step => ({ state, outcome: { kind: "noted"
  */
 export function step(state: DispatchState, event: DispatchEvent): Step {
   const result = stepQueue(state, event);
-  if (!result.state.lab) return result;
+  if (!result.state.lab) return { state: failImpossible(result.state, event.at), outcome: result.outcome };
   return { state: labStep(result.state, event, result.outcome), outcome: result.outcome };
 }
 
@@ -60,19 +60,20 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
     default:
       break;
   }
-  state = releaseTakenOut(state, event.at);
-  if (noServerLeft(state)) state = failUnrunnable(state, event.at);
+  state = failImpossible(releaseTakenOut(state, event.at), event.at);
   return decide(state, event.at, isDone(state), wantedFor(state));
 }
 
 /**
  * Whether a server that is off should come back: a job waits that it may run and no running
- * server may (each failed it already), as when a retried job's only other server was switched off.
+ * server may (each failed it already, or the job is not theirs to run), as when a retried job's
+ * only other server was switched off.
  */
 function wantedFor(state: DispatchState): (server: Server) => boolean {
   const waiting = state.jobs.filter((job) => job.phase.state === "unassigned");
   const running = (state.lab?.servers ?? []).filter((s) => s.health.state === "ok" && s.stage === "running");
-  return (server) => waiting.some((job) => !failedOn(job, server.ip) && running.every((r) => failedOn(job, r.ip)));
+  return (server) =>
+    waiting.some((job) => mayRunOn(job, server.name) && !failedOn(job, server.ip) && running.every((r) => !mayRunOn(job, r.name) || failedOn(job, r.ip)));
 }
 
 /** An attempt that ended without a report, through the server's or the workload's fault. */
@@ -175,7 +176,7 @@ function booted(state: DispatchState, ip: string, at: Time): Step {
   const refuse = (reason: string): Step => ({ state, outcome: { kind: "not-mine", reason } });
   if (!job) return refuse(`${ip} was never handed a workload by this dispatch`);
   const phase = job.phase;
-  const name = job.workload.name;
+  const name = job.name;
   switch (phase.state) {
     case "reported":
     case "finished":
@@ -288,27 +289,31 @@ function bootRequested(state: DispatchState, ip: string, download: boolean, at: 
 }
 
 /**
- * The next job for a server: the first unassigned one in queue order. With a lab, a job that
- * already failed on this server waits for another server while one is still up to take it.
+ * The next job for a server: the first unassigned one in queue order that it may run (see
+ * placement.ts). With a lab, a job that already failed on this server waits for another server
+ * while one that may run it is still up to take it.
  */
 function nextJobFor(state: DispatchState, ip: string): Job | undefined {
-  const unassigned = state.jobs.filter((job) => job.phase.state === "unassigned");
+  const mine = state.jobs.filter((job) => job.phase.state === "unassigned" && mayRun(state, job, ip));
   const lab = state.lab;
-  if (!lab) return unassigned[0];
-  const others = lab.servers.some((s) => s.ip !== ip && s.health.state === "ok" && s.stage !== "off" && s.stage !== "restored");
-  return others ? unassigned.find((job) => !failedOn(job, ip)) : unassigned[0];
+  if (!lab) return mine[0];
+  // Other servers up, or coming up (decided to power on for the very job this one failed).
+  const comingUp = (s: Server) => s.pending?.action === "on" || s.pending?.action === "cycle";
+  const up = lab.servers.filter((s) => s.ip !== ip && s.health.state === "ok" && ((s.stage !== "off" && s.stage !== "restored") || comingUp(s)));
+  return mine.find((job) => !failedOn(job, ip) || !up.some((s) => mayRunOn(job, s.name)));
 }
 
 /**
  * A run ended without a report of its own (timed out, or the server asked for a new one).
- * Without a lab the job fails. With one it goes back to the queue while it has `retries` left
- * (on another server where there is one), and fails after that.
+ * Without a lab the job fails (unless its rule gives it retries). With one it goes back to the
+ * queue while it has `retries` left (on another server where there is one), and fails after that.
  */
 function runEnded(state: DispatchState, job: Job, ip: string, at: Time, reason: string, runTimeout = false): Job {
   const ended = endAttempt(job, ip, at, reason);
-  const retries = state.lab?.rules.retries ?? 0;
+  // A job's own `retries` (its rule) holds with or without a lab; the run's only with one.
+  const retries = job.placement?.limits?.retries ?? state.lab?.rules.retries ?? 0;
   const failures = ended.attempts.filter(failedAttempt).length;
-  if (state.lab && failures <= retries) return enter(ended, { state: "unassigned" }, at);
+  if (failures <= retries) return enter(ended, { state: "unassigned" }, at);
   const why = failures > 1 ? `${reason} (attempt ${failures} of ${retries + 1})` : reason;
   return enter(ended, { state: "failed", ip, reason: why, ...(runTimeout && { runTimeout: true as const }) }, at);
 }
@@ -318,10 +323,12 @@ function runEnded(state: DispatchState, job: Job, ip: string, at: Time, reason: 
  * never got further. With a lab, the server a job timed out on hung: it is cycled.
  */
 function expire(state: DispatchState, now: Time): DispatchState {
-  const { downloadMs, runMs } = state.timeouts;
   const hung: [ip: string, reason: string][] = [];
   let next = state;
   for (const job of state.jobs) {
+    // A job's rule may give it its own limits (a 12-hour burn-in beside a 5-minute smoke test).
+    const downloadMs = job.placement?.limits?.downloadMs ?? state.timeouts.downloadMs;
+    const runMs = job.placement?.limits?.runMs ?? state.timeouts.runMs;
     const quiet = now - (job.seen ?? now);
     const phase = job.phase;
     if ((phase.state === "assigned" || (phase.state === "downloading" && !downloaded(job))) && quiet >= downloadMs) {
@@ -353,13 +360,31 @@ function releaseTakenOut(state: DispatchState, at: Time): DispatchState {
   return state;
 }
 
-/** Every lab server is out: what is left in the queue can never run. */
-function failUnrunnable(state: DispatchState, at: Time): DispatchState {
-  const names = state.lab!.servers.map((s) => s.name).join(", ");
+/**
+ * Jobs waiting that no server can ever run fail at once rather than wait for ever: no server
+ * matches their rule, every server they may run on was taken out, or every lab server was.
+ */
+function failImpossible(state: DispatchState, at: Time): DispatchState {
   for (const job of state.jobs) {
-    if (job.phase.state === "unassigned") state = replaceJob(state, enter(job, { state: "failed", reason: `no server left to run it: every lab server (${names}) was taken out` }, at));
+    if (job.phase.state !== "unassigned") continue;
+    const reason = impossible(state, job);
+    if (reason !== undefined) state = replaceJob(state, enter(job, { state: "failed", reason }, at));
   }
   return state;
+}
+
+function impossible(state: DispatchState, job: Job): string | undefined {
+  const placement = job.placement;
+  if (placement?.impossible !== undefined) return placement.impossible;
+  const lab = state.lab;
+  if (!lab) return undefined;
+  const allowed = placement?.servers;
+  if (allowed === undefined) {
+    return noServerLeft(state) ? `no server left to run it: every lab server (${lab.servers.map((s) => s.name).join(", ")}) was taken out` : undefined;
+  }
+  // A server of the lab file without power control, or one outside it, is never taken out.
+  const out = allowed.every((name) => isQuarantined(lab.servers.find((s) => s.name === name)));
+  return out && allowed.length > 0 ? `every server it may run on (${allowed.join(", ")}) was taken out` : undefined;
 }
 
 /**
@@ -425,13 +450,13 @@ function enter(job: Job, phase: Phase, at: Time): Job {
 }
 
 function replaceJob(state: DispatchState, job: Job): DispatchState {
-  return updateJob(state, job.workload.name, () => job);
+  return updateJob(state, job.name, () => job);
 }
 
 function updateJob(state: DispatchState, name: string, change: (job: Job) => Job): DispatchState {
   let changed = false;
   const jobs = state.jobs.map((job) => {
-    if (job.workload.name !== name) return job;
+    if (job.name !== name) return job;
     const next = change(job);
     changed ||= next !== job;
     return next;

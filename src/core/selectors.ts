@@ -10,6 +10,23 @@ export function heldBy(state: DispatchState, ip: string): Job | undefined {
   return state.jobs.find((job) => heldStates.has(job.phase.state) && "ip" in job.phase && job.phase.ip === ip);
 }
 
+/** The name a server goes by in placements: its lab file name, else its address. */
+export function hostOf(state: DispatchState, ip: string): string {
+  return state.hosts?.[ip] ?? state.lab?.servers.find((s) => s.ip === ip)?.name ?? ip;
+}
+
+/** The job's rule lets the server at this address run it. */
+export function mayRun(state: DispatchState, job: Job, ip: string): boolean {
+  const allowed = job.placement?.servers;
+  return allowed === undefined || allowed.includes(hostOf(state, ip));
+}
+
+/** The job's rule lets the server of this name (lab file name, or address) run it. */
+export function mayRunOn(job: Job, server: string): boolean {
+  const allowed = job.placement?.servers;
+  return allowed === undefined || allowed.includes(server);
+}
+
 /** The server holding this job has every byte of it. */
 export function downloaded(job: Job): boolean {
   return job.phase.state === "downloading" && coversAll(job.phase.received, job.workload.size);

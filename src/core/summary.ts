@@ -13,6 +13,9 @@ export type Verdict = "passed" | "failed" | "never-run" | "pending";
 
 /** One job in the run's summary: a row of the table, a test case of the JUnit file. */
 export type SummaryRow = {
+  /** The job's name: its workload's, or `WORKLOAD@SERVER` for one of a workload run on every matching server. */
+  readonly job: string;
+  /** The workload it runs: the jobs of one `each` workload share it, and the summary groups them by it. */
   readonly workload: string;
   /** The server that holds or held it. */
   readonly server?: string;
@@ -54,6 +57,7 @@ function summaryRow(job: Job, failing: ReadonlySet<string>): SummaryRow {
   const phase = job.phase;
   const startedAt = job.entered.booting ?? job.entered.downloading ?? job.entered.assigned;
   const base = {
+    job: job.name,
     workload: job.workload.name,
     ...("ip" in phase && phase.ip !== undefined && { server: phase.ip }),
     state: phase.state,

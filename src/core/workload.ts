@@ -1,4 +1,5 @@
 import { type BootType, bootTypeOf } from "./content-types.ts";
+import type { RuleTerms } from "./placement.ts";
 
 /** One queued release asset: what dispatch knows about it without asking GitHub again. */
 export type Workload = {
@@ -12,6 +13,8 @@ export type Workload = {
    * and inode); the journal resumes only onto the same revisions. Unset for release assets.
    */
   readonly revision?: string;
+  /** Where it may run and its limits, as its release asset's label says (`dispatch: tags=2p each`). */
+  readonly labelTerms?: RuleTerms;
 };
 
 /** A release asset as the GitHub edge hands it over. */
@@ -21,6 +24,8 @@ export type AssetInfo = {
   readonly contentType: string;
   readonly url: string;
   readonly revision?: string;
+  /** The asset's label as uploaded (GitHub shows it in place of the name); it may carry placement terms. */
+  readonly label?: string;
 };
 
 /**

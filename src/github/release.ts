@@ -26,7 +26,7 @@ type ReleaseData = {
   created_at: string;
   published_at: string | null;
   id: number;
-  assets: readonly { name: string; size: number; content_type: string; url: string }[];
+  assets: readonly { name: string; size: number; content_type: string; url: string; label?: string | null }[];
 };
 
 export type FetchReleaseOptions = {
@@ -122,7 +122,7 @@ function toRelease(data: ReleaseData, picked: Release["picked"]): Release {
     url: data.html_url,
     prerelease: data.prerelease,
     picked,
-    assets: data.assets.map((asset) => ({ name: asset.name, size: asset.size, contentType: asset.content_type, url: asset.url })),
+    assets: data.assets.map((asset) => ({ name: asset.name, size: asset.size, contentType: asset.content_type, url: asset.url, ...(asset.label && { label: asset.label }) })),
   };
 }
 

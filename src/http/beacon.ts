@@ -36,8 +36,8 @@ export function bootBeacon(deps: BeaconDeps) {
     if (outcome.kind !== "booted") throw new Error(`beacon boot: unexpected outcome ${outcome.kind}`);
     const job = outcome.job;
     const unsaved = await saved(deps);
-    if (unsaved) return c.text(`dispatch could not record the boot of ${job.workload.name}: ${unsaved}; send it again\n`, 503);
-    return c.text(`booting ${job.workload.name}\n`, 200);
+    if (unsaved) return c.text(`dispatch could not record the boot of ${job.name}: ${unsaved}; send it again\n`, 503);
+    return c.text(`booting ${job.name}\n`, 200);
   };
 }
 
@@ -65,7 +65,7 @@ export function reportBeacon(deps: BeaconDeps) {
     if (outcome.kind === "not-mine") return notMine(c, outcome.reason);
     if (outcome.kind !== "report-accepted") throw new Error(`beacon report: unexpected outcome ${outcome.kind}`);
     const job = outcome.job;
-    const name = job.workload.name;
+    const name = job.name;
     const unsaved = await saved(deps);
     if (unsaved) return c.text(`dispatch has the report for ${name} but could not save it to disk (${unsaved}); send it again\n`, 503);
     const late = job.phase.state === "reported" && job.phase.late ? ` (${lateWhen(job.phase.late)}: filed all the same)` : "";

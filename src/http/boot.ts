@@ -40,7 +40,8 @@ export function bootHandler(deps: BootDeps) {
     }
 
     const job = outcome.job;
-    const { size, bootType, name } = job.workload;
+    const { size, bootType } = job.workload;
+    const name = job.name;
     const headers = new Headers({ "content-type": bootType, "accept-ranges": "bytes" });
     if (!download) {
       // Answered from the release metadata: no round trip to GitHub before the firmware allocates.

@@ -35,7 +35,7 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Hono<AppEnv> {
     let parts: string[];
     if (jobName === undefined) parts = [partOf(store.state, ip)];
     else {
-      const job = store.state.jobs.find((j) => j.workload.name === jobName);
+      const job = store.state.jobs.find((j) => j.name === jobName);
       if (!job) return c.text(`no job named ${jobName}\n`, 404);
       parts = job.attempts.filter((a) => a.ip === ip).map((a) => attemptPart(a.n));
       if (parts.length === 0) return c.text(`${jobName} never ran on ${name}\n`, 404);

@@ -29,7 +29,7 @@ export function createStatusFeed(store: Store): StatusFeed {
     version++;
     // The reducer keeps unchanged jobs as the same objects, so identity tells what changed.
     after.jobs.forEach((job, i) => {
-      if (before.jobs[i] !== job) changedAt.set(job.workload.name, version);
+      if (before.jobs[i] !== job) changedAt.set(job.name, version);
     });
     wake.resolve();
     wake = deferred();

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { DispatchEvent } from "../core/events.ts";
-import type { Timeouts } from "../core/job.ts";
+import type { PlanInput, Timeouts } from "../core/job.ts";
 
 /**
  * The journal is JSON lines: this header first, then one event per line, in the order the
@@ -20,6 +20,11 @@ export type JournalHeader = {
   /** The timeouts in force until the first `restarted` event changes them. */
   readonly timeouts: Timeouts;
   readonly created: string;
+  /**
+   * Which server runs what (rules, `each`), when anything places a workload: the jobs its events
+   * name, and the lab file's servers by address as they were. Absent: one job per workload, any server.
+   */
+  readonly placement?: PlanInput;
 };
 
 const time = v.pipe(v.number(), v.finite());
@@ -46,6 +51,20 @@ export const HeaderSchema = v.object({
   workloads: v.array(v.object({ name: text, size: count, bootType: text, revision: v.optional(text) })),
   timeouts,
   created: text,
+  placement: v.optional(
+    v.object({
+      jobs: v.array(
+        v.object({
+          name: text,
+          workload: text,
+          servers: v.optional(v.array(text)),
+          limits: v.optional(v.object({ runMs: v.optional(count), downloadMs: v.optional(count), retries: v.optional(count) })),
+          impossible: v.optional(text),
+        }),
+      ),
+      hosts: v.record(v.string(), text),
+    }),
+  ),
 });
 
 /** Every event the reducer takes, checked on replay: a line that is valid JSON but not an event is damage too. */

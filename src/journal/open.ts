@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { DispatchEvent } from "../core/events.ts";
 import type { Log } from "../core/log.ts";
-import type { Timeouts } from "../core/job.ts";
+import type { PlanInput, Timeouts } from "../core/job.ts";
+import { planKey } from "../core/placement.ts";
 import type { Workload } from "../core/workload.ts";
 import type { Files } from "../runtime/types.ts";
 import { type JournalHeader, headerLine } from "./format.ts";
@@ -16,6 +17,8 @@ export type RunIdentity = {
   readonly filters: readonly string[];
   readonly workloads: readonly Workload[];
   readonly timeouts: Timeouts;
+  /** Which server runs what, when rules or labels place anything (see core/placement.ts). */
+  readonly placement?: PlanInput;
 };
 
 export type OpenedJournal = {
@@ -42,7 +45,7 @@ export type OpenOptions = {
    * its own queue: a line saying so starts a new run, the old journal kept aside, even when the
    * queue has changed since (a new build after a finished run); undefined resumes it.
    */
-  readonly over?: (events: readonly DispatchEvent[], timeouts: Timeouts, queue: JournalHeader["workloads"]) => string | undefined;
+  readonly over?: (events: readonly DispatchEvent[], timeouts: Timeouts, queue: JournalHeader["workloads"], placement: PlanInput | undefined) => string | undefined;
   readonly now: () => number;
   readonly log: Log;
 };
@@ -79,7 +82,7 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
           `Start over with --fresh (the damaged journal is kept aside), or use another --state folder.`,
       );
     case "journal": {
-      const over = options.over?.(parsed.events, parsed.header.timeouts, parsed.header.workloads);
+      const over = options.over?.(parsed.events, parsed.header.timeouts, parsed.header.workloads, parsed.header.placement);
       if (over !== undefined) {
         // The earlier tool ran the whole queue on every start: a run that is over is run again.
         const aside = await setAside(options, path);
@@ -88,8 +91,9 @@ export async function openJournal(options: OpenOptions): Promise<OpenedJournal> 
       }
       const conflict = mismatch(parsed.header, header);
       if (conflict) {
+        const same = conflict.startsWith("the lab file's rules") ? "the lab file's rules (and the assets' labels) as they were" : `the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters`;
         throw new JournalError(
-          `${path} belongs to another run: ${conflict}. Run with the same ${parsed.header.release === "folder" ? "folder, builds" : "repository, release"} and filters to resume it, ` +
+          `${path} belongs to another run: ${conflict}. Run with ${same} to resume it, ` +
             `--fresh to start over (the old journal is kept aside), or --state DIR for a separate folder.`,
         );
       }
@@ -145,6 +149,7 @@ function headerOf(run: RunIdentity, now: number): JournalHeader {
     workloads: run.workloads.map(({ name, size, bootType, revision }) => ({ name, size, bootType, ...(revision !== undefined && { revision }) })),
     timeouts: run.timeouts,
     created: new Date(now).toISOString(),
+    ...(run.placement && { placement: run.placement }),
   };
 }
 
@@ -166,6 +171,13 @@ function mismatch(journal: JournalHeader, run: JournalHeader): string | undefine
     const where = journal.release === "folder" ? "folder" : "release";
     const parts = [gone.length && `no longer in the ${where}: ${gone.join(", ")}`, added.length && `new in the ${where}: ${added.join(", ")}`];
     return `the ${where}'s workloads changed since it began (${parts.filter(Boolean).join("; ")})`;
+  }
+  // The plan: which jobs there are and where each may run. A journal from before rules had none.
+  const planOf = (h: JournalHeader) => planKey(h.placement?.jobs ?? h.workloads.map((w) => ({ name: w.name, workload: w.name })));
+  const [was, is] = [planOf(journal), planOf(run)];
+  if (JSON.stringify(was) !== JSON.stringify(is)) {
+    const parts = [`it had ${was.filter((j) => !is.includes(j)).join("; ") || "nothing else"}`, `now ${is.filter((j) => !was.includes(j)).join("; ") || "nothing else"}`];
+    return `the lab file's rules (or the assets' labels) changed which server runs what since it began (${parts.join("; ")})`;
   }
   return undefined;
 }

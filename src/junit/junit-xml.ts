@@ -49,10 +49,12 @@ export function junitXml(run: JUnitRun): string {
   });
   const properties = suite.ele("properties");
   for (const [name, value] of run.properties) properties.ele("property", { name: oneLine(name), value: oneLine(value) });
-  for (const { row } of cases) if (row.issue) properties.ele("property", { name: oneLine(`issue: ${row.workload}`), value: oneLine(row.issue.url) });
+  for (const { row } of cases) if (row.issue) properties.ele("property", { name: oneLine(`issue: ${row.job}`), value: oneLine(row.issue.url) });
 
   for (const { row, outcome } of cases) {
-    const testcase = suite.ele("testcase", { name: row.workload, classname: run.source, time: seconds(row.durationMs ?? 0) });
+    // The jobs of one workload run on every matching server share a class, so CI views group them.
+    const classname = row.job === row.workload ? run.source : `${run.source}/${row.workload}`;
+    const testcase = suite.ele("testcase", { name: row.job, classname, time: seconds(row.durationMs ?? 0) });
     if (outcome) testcase.ele(outcome.kind, { message: oneLine(outcome.message), type: outcome.type }).txt(details(row));
     const out = systemOut(row);
     if (out) testcase.ele("system-out").txt(out);
@@ -84,6 +86,7 @@ function outcomeOf(row: SummaryRow, final: boolean): Outcome | undefined {
 /** The facts of a failure or error, one per line. */
 function details(row: SummaryRow): string {
   return [
+    ...(row.job === row.workload ? [] : [`job: ${row.job}`]),
     `workload: ${row.workload}`,
     `state: ${row.state}`,
     ...(row.reason ? [`reason: ${row.reason}`] : []),

@@ -3,7 +3,8 @@ import { parse, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { parseDuration } from "../core/duration.ts";
 import { keyLines, type KeyLines, type Where } from "./key-lines.ts";
-import { keysOfKind, ownKeys, serverKeys, serverSchema, topKeys, topSchema, type ServerKey, type ServerTable } from "./schema.ts";
+import type { Rule } from "../core/placement.ts";
+import { keysOfKind, ownKeys, ruleKeys, ruleSchema, serverKeys, serverSchema, topKeys, topSchema, type ServerKey, type ServerTable } from "./schema.ts";
 import { type Lab, type LabServer, type PowerConfig, Secret } from "./types.ts";
 
 /** Everything wrong with a lab file, one line each: `FILE:LINE: where key: what is allowed`. */
@@ -81,7 +82,8 @@ export async function parseLab(file: string, text: string, sources: LabSources):
     if (!Array.isArray(data.server)) problems.push(`${at(lines.table({ table: "server" }) ?? lines.key({}, "server"))}: write [[server]] (two brackets) before each server`);
     else tables = data.server;
   }
-  if (tables.length === 0 && problems.length === 0) problems.push(`${file}: names no server: add a [[server]] table for each (the README's lab guide shows one)`);
+  // A file of rules alone places workloads on servers outside it, by address.
+  if (tables.length === 0 && data.rule === undefined && problems.length === 0) problems.push(`${file}: names no server: add a [[server]] table for each (the README's lab guide shows one)`);
   const servers: LabServer[] = [];
   for (const [index, table] of tables.entries()) {
     const where: Where = { table: "server", index };
@@ -90,12 +92,21 @@ export async function parseLab(file: string, text: string, sources: LabSources):
   }
   problems.push(...duplicates(tables, file, lines));
 
+  // [[rule]]
+  let ruleTables: unknown[] = [];
+  if (data.rule !== undefined) {
+    if (!Array.isArray(data.rule)) problems.push(`${at(lines.table({ table: "rule" }) ?? lines.key({}, "rule"))}: write [[rule]] (two brackets) before each rule`);
+    else ruleTables = data.rule;
+  }
+  const rules = ruleTables.flatMap((table, index) => readRule(isTable(table) ? table : {}, index, { file, lines, problems, servers: tables }));
+
   // In the order of the file, whatever found them.
   const lineOf = (problem: string) => Number(/^[^\n]*?:(\d+):/.exec(problem.slice(file.length))?.[1] ?? 0);
   if (problems.length > 0) throw new LabError(problems.sort((a, b) => lineOf(a) - lineOf(b)));
   return {
     file,
     servers,
+    rules,
     powerOnSpacingMs,
     quarantineAfter: typeof data.quarantine_after === "number" ? data.quarantine_after : defaults.quarantineAfter,
     warnings,
@@ -119,6 +130,64 @@ function duplicates(tables: readonly unknown[], file: string, lines: KeyLines): 
     });
   }
   return found;
+}
+
+/**
+ * One `[[rule]]`, checked: its keys, its durations, and the servers it names (each a server of
+ * this file, or an address for one outside it).
+ */
+function readRule(table: Table, index: number, context: { file: string; lines: KeyLines; problems: string[]; servers: readonly unknown[] }): Rule[] {
+  const { file, lines, problems } = context;
+  const where: Where = { table: "rule", index };
+  const label = `[[rule]] #${index + 1}`;
+  const header = lines.table(where) ?? 1;
+  const lineOf = (key: string) => `${file}:${lines.key(where, key) ?? header}`;
+  const before = problems.length;
+  for (const key of Object.keys(table)) if (!ruleKeys.includes(key)) problems.push(`${lineOf(key)}: ${label} ${unknownKey(key, ruleKeys, "in a [[rule]]")}`);
+  if (table.workloads === undefined) {
+    problems.push(`${file}:${header}: ${label} has no workloads: add workloads = "…", a glob on the names of the workloads it places, e.g. "memtest-*"`);
+    return [];
+  }
+  const result = v.safeParse(ruleSchema, pick(table, ruleKeys));
+  if (!result.success) {
+    for (const issue of result.issues) problems.push(`${lineOf(keyOf(issue))}: ${label} ${keyOf(issue)}: ${issue.message}`);
+    return [];
+  }
+  const r = result.output;
+  const ms = (key: "run_timeout" | "download_timeout") => {
+    const value = r[key];
+    if (value === undefined) return undefined;
+    if (typeof value === "number") return value * 1000;
+    try {
+      return parseDuration(value, key);
+    } catch (error) {
+      problems.push(`${lineOf(key)}: ${label} ${(error as Error).message} (or a number of seconds)`);
+      return undefined;
+    }
+  };
+  const runMs = ms("run_timeout");
+  const downloadMs = ms("download_timeout");
+  const known = context.servers.flatMap((s) => (isTable(s) ? [s.name, s.ip].filter((x): x is string => typeof x === "string") : []));
+  for (const name of r.servers ?? []) {
+    if (known.includes(name) || v.is(v.pipe(v.string(), v.ip()), name)) continue;
+    const names = context.servers.flatMap((s) => (isTable(s) && typeof s.name === "string" ? [s.name] : []));
+    const near = closest(name, names);
+    const hint = near && distanceIsSmall(name, near) ? ` did you mean "${near}"?` : "";
+    problems.push(`${lineOf("servers")}: ${label} servers: "${name}" is neither a [[server]] of this file nor an address:${hint} give a server's name${names.length ? ` (${names.join(", ")})` : ""} or an IP address`);
+  }
+  if (problems.length > before) return [];
+  return [
+    {
+      workloads: typeof r.workloads === "string" ? [r.workloads] : r.workloads,
+      origin: `${file}:${header}`,
+      ...(r.tags && { tags: [...new Set(r.tags)] }),
+      ...(r.servers && { servers: [...new Set(r.servers)] }),
+      ...(r.each !== undefined && { each: r.each }),
+      ...(runMs !== undefined && { runMs }),
+      ...(downloadMs !== undefined && { downloadMs }),
+      ...(r.retries !== undefined && { retries: r.retries }),
+    },
+  ];
 }
 
 type ServerContext = {

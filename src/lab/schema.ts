@@ -98,4 +98,35 @@ export const topSchema = v.object({
   ),
 });
 
-export const topKeys = [...Object.keys(topSchema.entries), "defaults", "server"];
+export const topKeys = [...Object.keys(topSchema.entries), "defaults", "server", "rule"];
+
+const duration = (what: string) => v.union([v.string(), v.pipe(v.number(), v.minValue(0))], `must be a duration, e.g. ${what} (or a number of seconds)`);
+const word = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A `[[rule]]`: where the workloads it matches may run, and their own limits (see core/placement.ts). */
+export const ruleSchema = v.object({
+  workloads: v.union(
+    [v.pipe(v.string(), v.nonEmpty()), v.pipe(v.array(v.pipe(v.string(), v.nonEmpty())), v.nonEmpty())],
+    'must be a glob on workload names, or a list of them, e.g. "memtest-*" or ["fw-*.efi", "bios-*.efi"]',
+  ),
+  tags: v.optional(
+    v.array(
+      v.pipe(v.string('must be strings, e.g. ["genoa", "2p"]'), v.regex(word, 'must be words of letters, digits, ".", "_" and "-", e.g. ["genoa", "2p"]')),
+      'must be a list of tags every matching server carries, e.g. ["genoa", "2p"]',
+    ),
+  ),
+  servers: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.nonEmpty()), 'must be a list of server names or addresses, e.g. ["genoa-1", "192.0.2.120"]'),
+      v.nonEmpty('must name at least one server, e.g. ["genoa-1"] (leave it out for any server)'),
+    ),
+  ),
+  each: v.optional(v.boolean("must be true (one job per matching server) or false")),
+  run_timeout: v.optional(duration('"12h" or "5m"')),
+  download_timeout: v.optional(duration('"10m"')),
+  retries: v.optional(
+    v.pipe(v.number("must be a number of retries, e.g. 2"), v.integer("must be a whole number, e.g. 2"), v.minValue(0, "must be 0 or more")),
+  ),
+});
+
+export const ruleKeys = Object.keys(ruleSchema.entries);

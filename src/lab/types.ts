@@ -1,3 +1,5 @@
+import type { Rule } from "../core/placement.ts";
+
 /**
  * The lab file (`--lab lab.toml`) once read and checked: the servers dispatch may control.
  * Secrets are resolved here and held only in memory (see `Secret`).
@@ -79,6 +81,8 @@ export type Lab = {
   /** The file it was read from, for messages. */
   readonly file: string;
   readonly servers: readonly LabServer[];
+  /** `[[rule]]`s, in the file's order: which server runs what. */
+  readonly rules: readonly Rule[];
   /** Between two power-ons. */
   readonly powerOnSpacingMs: number;
   /** Failures to come up in a row before a server is taken out. */

@@ -40,7 +40,7 @@ export function trackRates(store: Store, windowMs = rateWindowMs): RateTracker {
   const unsubscribe = store.subscribe(({ event, before, after }) => {
     if (before === after) return;
     if (event.type === "download-progressed") {
-      const i = after.jobs.findIndex((job) => job.workload.name === event.name);
+      const i = after.jobs.findIndex((job) => job.name === event.name);
       const now = after.jobs[i];
       if (now?.phase.state !== "downloading") return;
       let list = samples.get(event.name);
@@ -57,7 +57,7 @@ export function trackRates(store: Store, windowMs = rateWindowMs): RateTracker {
     }
     // A job that left downloading (or went back to the queue) starts afresh next time.
     for (const name of samples.keys()) {
-      const job = after.jobs.find((j) => j.workload.name === name);
+      const job = after.jobs.find((j) => j.name === name);
       if (job?.phase.state !== "downloading") samples.delete(name);
     }
   });

@@ -35,7 +35,7 @@ export function serverViews(state: DispatchState, consoleLast?: ConsoleLast): Se
     stage: s.stage,
     health: s.health.state,
     reason: s.health.state === "quarantined" ? s.health.reason : null,
-    job: heldBy(state, s.ip)?.workload.name ?? null,
+    job: heldBy(state, s.ip)?.name ?? null,
     pending: s.pending ? { action: s.pending.action, reason: s.pending.reason } : null,
     last: s.last ? { action: s.last.action, ok: s.last.ok, error: s.last.error ?? null, at: new Date(s.last.at).toISOString() } : null,
     strikes: s.strikes,

@@ -37,7 +37,7 @@ export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">,
     view: () => statusView(store.state, extras()),
     jobViews(names) {
       const x = extras();
-      return store.state.jobs.filter((job) => names.has(job.workload.name)).map((job) => jobView(job, x));
+      return store.state.jobs.filter((job) => names.has(job.name)).map((job) => jobView(job, x));
     },
     listening(bootUrls) {
       info = { ...info, bootUrls: [...bootUrls] };

@@ -57,16 +57,19 @@ export function summaryMarkdown(page: SummaryPage, link: LinkIssue): string {
     "",
     `| ${header.join(" | ")} |`,
     `| ${header.map(() => "---").join(" | ")} |`,
-    ...page.rows.map((row) => {
+    ...page.rows.flatMap((row, i) => {
       const cells = [
-        escapeCell(row.workload),
+        escapeCell(row.job),
         row.server ? escapeCell(row.server) : "",
         stateCell(row),
         row.durationMs !== undefined ? formatDuration(row.durationMs) : "",
         row.issue ? link(row.issue) : "",
         ...(withAttempts ? [row.attempts === undefined ? "" : String(row.attempts)] : []),
       ];
-      return `| ${cells.join(" | ")} |`;
+      const line = `| ${cells.join(" | ")} |`;
+      // The jobs of a workload run on every matching server (`each`) come together under its own line.
+      const first = row.job !== row.workload && page.rows[i - 1]?.workload !== row.workload;
+      return first ? [groupLine(row.workload, page.rows.filter((r) => r.workload === row.workload), header.length), line] : [line];
     }),
     "",
     `Started ${iso(page.startedAt)}; ${page.settled ? "settled" : "updated"} ${iso(page.updatedAt)}.` +
@@ -74,6 +77,11 @@ export function summaryMarkdown(page: SummaryPage, link: LinkIssue): string {
     ...(page.hidden ?? []),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** "**memtest.efi** on every matching server: 2 jobs: 1 passed, 1 failed, 0 never run" across the table. */
+function groupLine(workload: string, rows: readonly SummaryRow[], columns: number): string {
+  return `| **${escapeCell(workload)}** on every matching server: ${tallyLine(tally(rows))} |${" |".repeat(columns - 1)}`;
 }
 
 function stateCell(row: SummaryRow): string {

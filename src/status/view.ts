@@ -7,7 +7,12 @@ import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
 export type JobView = {
+  /** The job's name: its workload's, or `WORKLOAD@SERVER` for one run on every matching server. */
   name: string;
+  /** The workload it runs. */
+  workload: string;
+  /** The servers it may run on (lab file names, or addresses), from its rule; null: any server. */
+  servers: string[] | null;
   state: JobState;
   /** The state's sign and what the job is doing, worded once for every view. */
   emoji: string;
@@ -74,7 +79,7 @@ const iso = (at: number) => new Date(at).toISOString();
 
 export function jobView(job: Job, extras: ViewExtras = {}): JobView {
   const phase = job.phase;
-  const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.workload.name, extras.now) : undefined;
+  const rate = phase.state === "downloading" && extras.rate && extras.now !== undefined ? extras.rate(job.name, extras.now) : undefined;
   const facts = {
     state: phase.state,
     downloaded: downloaded(job),
@@ -82,9 +87,11 @@ export function jobView(job: Job, extras: ViewExtras = {}): JobView {
     reason: phase.state === "failed" ? phase.reason : null,
     error: phase.state === "reported" || phase.state === "failed" ? (phase.lastError ?? null) : null,
     issue: phase.state === "finished" || phase.state === "failed" ? (phase.issue ?? null) : null,
+    servers: job.placement?.servers ? [...job.placement.servers] : null,
   };
   return {
-    name: job.workload.name,
+    name: job.name,
+    workload: job.workload.name,
     ...facts,
     emoji: stateEmoji[phase.state],
     detail: stateDetail(facts),

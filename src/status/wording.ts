@@ -19,6 +19,8 @@ export type DetailFacts = {
   readonly reason: string | null;
   readonly error: string | null;
   readonly issue: { readonly number?: number; readonly url: string } | null;
+  /** The servers the job may run on (its rule); null: any server. */
+  readonly servers?: readonly string[] | null;
 };
 
 /**
@@ -28,6 +30,8 @@ export type DetailFacts = {
 export function stateDetail(job: DetailFacts, since: (state: JobState) => string = () => ""): string {
   switch (job.state) {
     case "unassigned":
+      // A short list says who it waits for; a long one is in the job's `servers` (API, page tooltip).
+      if (job.servers && job.servers.length > 0) return job.servers.length <= 3 ? `waiting for ${job.servers.join(", ")}` : `waiting for one of its ${job.servers.length} servers`;
       return "waiting for a server";
     case "assigned":
       return `assigned${since("assigned")}, waiting for the download`;

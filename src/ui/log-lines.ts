@@ -21,7 +21,7 @@ export function logEntries({ event, before, after, outcome }: Change): LogEntry[
     return [{ message: `⚠️ ${call} from ${event.ip} refused: ${outcome.reason}`, fields: { ip: event.ip, reason: outcome.reason } }];
   }
   if (outcome.kind === "report-accepted" && outcome.extra && event.type === "reported") {
-    const name = outcome.job.workload.name;
+    const name = outcome.job.name;
     return [{ message: `📝 ${name}: a second report from ${event.ip}, "${event.report.title}": it goes onto the job's issue`, fields: fieldsOf(outcome.job) }];
   }
   if (before === after) return [];
@@ -29,7 +29,7 @@ export function logEntries({ event, before, after, outcome }: Change): LogEntry[
   entries.push(...labEntries({ event, before, after, outcome }));
   after.jobs.forEach((job, i) => {
     const previous = before.jobs[i]!;
-    const name = job.workload.name;
+    const name = job.name;
     if (previous.phase.state !== job.phase.state) {
       entries.push({ message: describe(job, previous, freedBecause(event, before)), fields: fieldsOf(job) });
     } else if (event.type === "filing-failed" && event.name === name && (job.phase.state === "reported" || job.phase.state === "failed")) {
@@ -50,7 +50,7 @@ export function logEntries({ event, before, after, outcome }: Change): LogEntry[
 function fieldsOf(job: Job): LogEntry["fields"] {
   const phase = job.phase;
   return {
-    job: job.workload.name,
+    job: job.name,
     state: phase.state,
     ...("ip" in phase && phase.ip !== undefined && { ip: phase.ip }),
     ...(phase.state === "failed" && { reason: phase.reason }),
@@ -73,7 +73,7 @@ function freedBecause(event: Change["event"], before: Change["before"]): string 
 }
 
 function describe(job: Job, previous: Job, freedBecause: string): string {
-  const name = job.workload.name;
+  const name = job.name;
   const phase = job.phase;
   const emoji = stateEmoji[phase.state];
   switch (phase.state) {

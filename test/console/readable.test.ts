@@ -74,6 +74,7 @@ describe("console blocks in an issue", () => {
 
 describe("consoles with the report or the failure, within GitHub's 65,536 characters", () => {
   const job = {
+    name: "a.efi",
     workload: { name: "a.efi", size: 1000, bootType: "application/efi" as const, source: "/a.efi" },
     phase: { state: "failed" as const, ip: "127.0.0.2", reason: "downloaded but no `beacon boot` within 3s" },
     entered: { assigned: 1, failed: 2 },

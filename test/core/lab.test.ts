@@ -188,6 +188,11 @@ describe("servers switched off come back for work only they may do", () => {
     s = run(s, tick(20_102)); // a.efi times out on s1
     expect(pending(s)).toEqual({ s1: "cycle", s2: "on" });
     expect(server(s, "s2").pending!.reason).toBe("a job waits that no running server may take");
+    // s1, cycled, asks before s2's power-on is answered: the job waits for s2 all the same.
+    s = run(s, done(s, "s1", 20_103), get("10.0.0.1", 20_104));
+    expect(heldBy(s, "10.0.0.1")).toBeUndefined();
+    s = run(s, done(s, "s2", 20_105), get("10.0.0.2", 20_106));
+    expect(heldBy(s, "10.0.0.2")?.workload.name).toBe("a.efi");
   });
 
   test("a server that asks before its BMC has answered the power-on is up: no boot timeout for it", () => {

@@ -13,6 +13,7 @@ export type AssetRecord = {
   name: string;
   contentType: string;
   data: Uint8Array;
+  label: string;
   /** "sha256:<hex>", as GitHub now reports for release assets. */
   digest: string;
   md5: string;
@@ -138,6 +139,7 @@ export function createState(options: FakeGitHubOptions): State {
         name: a.name,
         contentType: a.contentType,
         data: a.data,
+        label: a.label ?? "",
         digest: `sha256:${hex("sha256", a.data)}`,
         md5: hex("md5", a.data),
         createdAt: release.createdAt,

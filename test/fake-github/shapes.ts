@@ -77,7 +77,7 @@ export function assetJson(state: State, asset: AssetRecord) {
     id: asset.id,
     node_id: nodeId("ReleaseAsset", asset.id),
     name: asset.name,
-    label: "",
+    label: asset.label,
     uploader: userJson(state, VIEWER_LOGIN),
     content_type: asset.contentType,
     state: "uploaded",

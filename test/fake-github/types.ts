@@ -2,7 +2,8 @@
 
 
 import type { CommentRecord } from "./model.ts";
-export type FakeAsset = { name: string; contentType: string; data: Uint8Array };
+/** `label`: the asset's display label, as set when uploading (GitHub sends "" when there is none). */
+export type FakeAsset = { name: string; contentType: string; data: Uint8Array; label?: string };
 
 export type FakeRelease = {
   tag: string;

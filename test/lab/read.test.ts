@@ -157,12 +157,68 @@ cycle = "pdu cycle"
   });
 });
 
+describe("[[rule]]: which server runs what (issue 20)", () => {
+  const servers = `[[server]]
+name = "genoa-1"
+ip = "192.0.2.101"
+tags = ["genoa", "2p"]
+
+[[server]]
+name = "turin-2"
+ip = "192.0.2.102"
+tags = ["turin"]
+`;
+
+  test("rules in the file's order, with globs, tags, servers by name or address, each, and their own limits", async () => {
+    const { file, lab } = await read(`${servers}
+[[rule]]
+workloads = "memtest-*"
+tags = ["2p"]
+run_timeout = "12h"
+
+[[rule]]
+workloads = ["fw-*.efi", "bios-*.efi"]
+servers = ["turin-2", "192.0.2.150"]
+each = true
+download_timeout = 90
+retries = 0
+`);
+    expect(lab.rules).toEqual([
+      { workloads: ["memtest-*"], origin: `${file}:11`, tags: ["2p"], runMs: 43_200_000 },
+      { workloads: ["fw-*.efi", "bios-*.efi"], origin: `${file}:16`, servers: ["turin-2", "192.0.2.150"], each: true, downloadMs: 90_000, retries: 0 },
+    ]);
+  });
+
+  test("a file of rules alone (servers outside it, by address) is accepted", async () => {
+    const { lab } = await read(`[[rule]]\nworkloads = "*"\nservers = ["192.0.2.7"]\n`);
+    expect(lab.servers).toEqual([]);
+    expect(lab.rules).toHaveLength(1);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    ["a rule without workloads", `${servers}\n[[rule]]\ntags = ["2p"]\n`, /^lab\.toml:11: \[\[rule\]\] #1 has no workloads: add workloads = "…", a glob/],
+    ["workloads not a glob", `${servers}\n[[rule]]\nworkloads = 3\n`, /^lab\.toml:12: \[\[rule\]\] #1 workloads: must be a glob on workload names, or a list of them/],
+    ["an unknown key, with the near one", `${servers}\n[[rule]]\nworkloads = "*"\ntag = ["2p"]\n`, /^lab\.toml:13: \[\[rule\]\] #1 tag: unknown key in a \[\[rule\]\]: did you mean "tags"\? allowed: workloads, tags, servers, each/],
+    ["a server that is not in the file", `${servers}\n[[rule]]\nworkloads = "*"\nservers = ["genoa-2"]\n`, /^lab\.toml:13: \[\[rule\]\] #1 servers: "genoa-2" is neither a \[\[server\]\] of this file nor an address: did you mean "genoa-1"\? give a server's name \(genoa-1, turin-2\) or an IP address$/],
+    ["a bad duration", `${servers}\n[[rule]]\nworkloads = "*"\nrun_timeout = "12 hours"\n`, /^lab\.toml:13: \[\[rule\]\] #1 run_timeout "12 hours" is not a duration: use e\.g\. 90s, 5m or 1h30m \(or a number of seconds\)$/],
+    ["negative retries", `${servers}\n[[rule]]\nworkloads = "*"\nretries = -1\n`, /^lab\.toml:13: \[\[rule\]\] #1 retries: must be 0 or more$/],
+    ["each not a boolean", `${servers}\n[[rule]]\nworkloads = "*"\neach = "yes"\n`, /^lab\.toml:13: \[\[rule\]\] #1 each: must be true \(one job per matching server\) or false$/],
+    ["[rule] with one bracket", `${servers}\n[rule]\nworkloads = "*"\n`, /^lab\.toml:11: write \[\[rule\]\] \(two brackets\) before each rule$/],
+  ];
+  for (const [what, text, message] of cases) {
+    test(what, async () => {
+      const problems = await refused(text);
+      expect(problems.some((p) => message.test(p)), `no problem matched ${message}:\n${problems.join("\n")}`).toBe(true);
+    });
+  }
+});
+
 describe("a lab file that is refused names the file, the line and the key, and what is allowed", () => {
   const server = (lines: string) => `[[server]]\nname = "s1"\nip = "192.0.2.1"\n${lines}`;
   const cases: [string, string, RegExp, Record<string, string>?][] = [
     ["not TOML", `name = "x"\nip = \n`, /^lab\.toml:2:6: not valid TOML: invalid value\n/],
     ["no server", `power_on_spacing = "5s"\n`, /^lab\.toml: names no server: add a \[\[server\]\]/],
-    ["an unknown top-level key, with the closest known one", `quarantin_after = 2\n${server("")}`, /^lab\.toml:1: quarantin_after: unknown key at the top level: did you mean "quarantine_after"\? allowed: power_on_spacing, quarantine_after, defaults, server$/],
+    ["an unknown top-level key, with the closest known one", `quarantin_after = 2\n${server("")}`, /^lab\.toml:1: quarantin_after: unknown key at the top level: did you mean "quarantine_after"\? allowed: power_on_spacing, quarantine_after, defaults, server, rule$/],
     ["an unknown server key, with the closest known one", server(`pasword = "x"\n`), /^lab\.toml:4: \[\[server\]\] "s1" pasword: unknown key in a \[\[server\]\]: did you mean "password"\? allowed: name, ip, mac, /],
     ["an unknown key far from any: no guess, the list", server(`colour = "red"\n`), /^lab\.toml:4: \[\[server\]\] "s1" colour: unknown key in a \[\[server\]\]: allowed: name, /],
     ["an unknown key in [defaults]", `[defaults]\ntls_verfy = false\n${server("")}`, /^lab\.toml:2: \[defaults\] tls_verfy: unknown key in \[defaults\]: did you mean "tls_verify"\?/],

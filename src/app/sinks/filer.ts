@@ -52,7 +52,7 @@ export function startFiler(deps: FilerDeps): Filer {
   const waiting = new Map<string, { readonly timer: ReturnType<typeof setTimeout>; readonly kind: IssueKind }>();
   let stopped = false;
 
-  const current = (name: string) => deps.store.state.jobs.find((j) => j.workload.name === name);
+  const current = (name: string) => deps.store.state.jobs.find((j) => j.name === name);
 
   const attempt = async (name: string) => {
     const job = current(name);
@@ -124,13 +124,13 @@ export function startFiler(deps: FilerDeps): Filer {
   const scan = () => {
     if (stopped) return;
     for (const job of deps.store.state.jobs) {
-      const name = job.workload.name;
+      const name = job.name;
       if (pendingExtras(job).length === 0 || extrasBusy.has(name)) continue;
       extrasBusy.add(name);
       void addExtra(name);
     }
     for (const job of deps.store.state.jobs) {
-      const name = job.workload.name;
+      const name = job.name;
       if (!needsIssue(job, deps.fileFailures)) continue;
       const wait = waiting.get(name);
       if (wait && wait.kind !== kindOf(job)) {
@@ -149,8 +149,8 @@ export function startFiler(deps: FilerDeps): Filer {
 
   // Whatever is pending now was left by an earlier process, which may have filed it already.
   for (const job of deps.store.state.jobs) {
-    if (needsIssue(job, deps.fileFailures)) uncertain.add(job.workload.name);
-    for (const index of pendingExtras(job)) extrasUncertain.add(`${job.workload.name}#${index}`);
+    if (needsIssue(job, deps.fileFailures)) uncertain.add(job.name);
+    for (const index of pendingExtras(job)) extrasUncertain.add(`${job.name}#${index}`);
   }
   const unsubscribe = deps.store.subscribe(({ before, after }) => {
     if (before !== after) scan();

@@ -37,7 +37,7 @@ export function issuesSink({ config, userAgent, log, context, consoles, consoleI
     async addExtra(job, index, { lookFirst }) {
       const phase = job.phase;
       const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
-      if (phase.state !== "finished" || !extra || phase.issue.number === undefined) throw new Error(`${job.workload.name} has no issue to add a report to`);
+      if (phase.state !== "finished" || !extra || phase.issue.number === undefined) throw new Error(`${job.name} has no issue to add a report to`);
       const body = extraComment(job, extra, context);
       return addMarkedComment(octokit, { owner, repo, issue: phase.issue.number }, body, extraMarker(job, context, extra), lookFirst);
     },
@@ -60,7 +60,7 @@ function fileJob(deps: FileJobDeps) {
   const refused = new Map<string, Refusals>();
   return async (job: Job, { lookFirst }: { readonly lookFirst: boolean }): Promise<FiledIssue> => {
     const phase = job.phase;
-    if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.workload.name} has nothing to file (${phase.state})`);
+    if (phase.state !== "reported" && phase.state !== "failed") throw new Error(`${job.name} has nothing to file (${phase.state})`);
     const kind = phase.state === "reported" ? "report" : "failure";
     if (lookFirst) {
       const since = (kind === "report" ? job.entered.reported : job.entered.failed) ?? 0;

@@ -68,7 +68,7 @@ export async function reportFilesSink({ dir, files, source, stateDir, version, c
     async addExtra(job: Job, index: number): Promise<FiledIssue> {
       const phase = job.phase;
       const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
-      if (phase.state !== "finished" || !extra) throw new Error(`${job.workload.name} has no report file to add a report to`);
+      if (phase.state !== "finished" || !extra) throw new Error(`${job.name} has no report file to add a report to`);
       const path = phase.issue.url;
       const marker = `<!-- dispatch:extra ${iso(extra.at)} -->`;
       // Exactly once: an earlier attempt that got this far left the marker in the file.
@@ -94,7 +94,9 @@ export async function reportFilesSink({ dir, files, source, stateDir, version, c
 export function reportFile(job: Job, source: string, version: string, consoles: readonly ConsoleTail[] = []): { name: string; text: string; kept?: KeptText } {
   const blocks = consoleBlocks(consoles, issueBodyLimit);
   const phase = job.phase;
-  const workload = job.workload.name;
+  const workload = job.name;
+  // An `each` job (WORKLOAD@SERVER) says its workload too, so scripts can group them.
+  const named: [string, unknown][] = job.name === job.workload.name ? [["workload", workload]] : [["workload", job.workload.name], ["job", job.name]];
   const server = "ip" in phase ? (phase.ip ?? null) : null;
   const times = (states: readonly JobState[]): [string, unknown][] =>
     states.flatMap((s) => (job.entered[s] === undefined ? [] : [[s === "booting" ? "booted" : s, iso(job.entered[s])]]));
@@ -104,7 +106,7 @@ export function reportFile(job: Job, source: string, version: string, consoles: 
     const at = job.entered.reported ?? 0;
     const front: [string, unknown][] = [
       ["kind", "report"],
-      ["workload", workload],
+      ...named,
       ["title", report.title],
       ["labels", report.labels ?? []],
       ["assignees", report.assignees ?? []],
@@ -123,7 +125,7 @@ export function reportFile(job: Job, source: string, version: string, consoles: 
     const at = job.entered.failed ?? 0;
     const front: [string, unknown][] = [
       ["kind", "failure"],
-      ["workload", workload],
+      ...named,
       ["title", `${workload} failed: ${phase.reason}`],
       ["reason", phase.reason],
       ["server", server],

@@ -96,6 +96,8 @@
     state.replaceChildren(el("span", "emoji", job.emoji), el("span", "state-name", job.state));
     state.title = job.state;
     name.textContent = job.name;
+    // Where it may run, on demand: hover the name.
+    name.title = job.servers ? `may run on: ${job.servers.join(", ") || "no server"}` : "may run on any server";
     ip.textContent = job.ip ?? "";
     seen.textContent = age(job.seen);
     size.textContent = job.text.size;
