@@ -11,9 +11,10 @@ export type Haproxy = { readonly url: string; readonly pid: number; stop(): Prom
  * HTTP), on 127.0.0.1:`port`, with its configuration in `dir`. `option splice-response` moves
  * response bodies storage socket → pipe → client socket inside the kernel (splice(2)), so the
  * bytes never reach user space: the cheapest proxy a user could put in dispatch's place.
- * Threads: one per CPU (HAProxy's default).
+ * Threads: one per CPU (HAProxy's default). With `ca`, the upstream is HTTPS, verified against
+ * that CA: HAProxy decrypts in user space (OpenSSL), so there is nothing to splice.
  */
-export async function startHaproxy(binary: string, dir: string, upstream: string, port: number): Promise<Haproxy> {
+export async function startHaproxy(binary: string, dir: string, upstream: string, port: number, ca?: string): Promise<Haproxy> {
   const target = new URL(upstream);
   const conf = join(dir, "haproxy.cfg");
   await writeFile(
@@ -27,14 +28,13 @@ defaults
   timeout connect 5s
   timeout client 5m
   timeout server 5m
-  option splice-response
-
+${ca ? "" : "  option splice-response\n"}
 frontend bench
   bind 127.0.0.1:${port}
   default_backend storage
 
 backend storage
-  server storage ${target.hostname}:${target.port}
+  server storage ${target.hostname}:${target.port}${ca ? ` ssl verify required ca-file ${ca} verifyhost 127.0.0.1 ssl-min-ver TLSv1.2` : ""}
 `,
   );
   // -c first: a configuration error is reported as such, not as a server that never came up.

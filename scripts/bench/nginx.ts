@@ -18,8 +18,11 @@ export type NginxSite =
       /** Log each request here as `STATUS PROTOCOL CIPHER USER-AGENT`, to show who fetched from which host, and how. */
       readonly accessLog?: string;
     }
-  /** A plain reverse proxy in front of `upstream`: what a user might run instead of dispatch. */
-  | { readonly kind: "proxy"; readonly upstream: string };
+  /**
+   * A plain reverse proxy in front of `upstream`: what a user might run instead of dispatch. An
+   * https upstream is verified against `ca` (the run's CA), as dispatch verifies GitHub's storage.
+   */
+  | { readonly kind: "proxy"; readonly upstream: string; readonly ca?: string };
 
 /**
  * Starts nginx in the foreground (`daemon off`) with its own configuration and prefix under
@@ -36,7 +39,7 @@ export async function startNginx(binary: string, dir: string, site: NginxSite, p
       ? `root ${site.root};`
       : // Debian's defaults, except that nginx must not spool a large body to disk (dispatch keeps
         // no copy on disk either): it then streams through its in-memory buffers.
-        `proxy_pass ${site.upstream}; proxy_max_temp_file_size 0;`;
+        `proxy_pass ${site.upstream}; proxy_max_temp_file_size 0;${site.ca ? ` proxy_ssl_verify on; proxy_ssl_trusted_certificate ${site.ca}; proxy_ssl_name 127.0.0.1; proxy_ssl_protocols TLSv1.2 TLSv1.3;` : ""}`;
   await writeFile(
     conf,
     `# written by scripts/bench.ts

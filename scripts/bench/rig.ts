@@ -12,7 +12,7 @@ import type { Tools } from "./tools.ts";
 export type BenchFile = { readonly name: string; readonly size: number };
 
 /**
- * The storage host (plain and HTTPS), the two proxies in front of it (nginx, HAProxy), a GitHub
+ * The storage host (plain and HTTPS), the two proxies in front of each (nginx, HAProxy), a GitHub
  * API stand-in for each storage host, and the same files as a local workload folder.
  */
 export type Rig = {
@@ -21,6 +21,9 @@ export type Rig = {
   readonly tlsStorage: Nginx;
   readonly proxy: Nginx;
   readonly haproxy: Haproxy;
+  /** The same two proxies in front of `tlsStorage`, decrypting (and verifying against the run's CA) as dispatch does. */
+  readonly tlsProxy: Nginx;
+  readonly tlsHaproxy: Haproxy;
   /** Redirects asset downloads to `storage`. */
   readonly api: ApiStub;
   /** Redirects asset downloads to `tlsStorage`. */
@@ -42,6 +45,8 @@ export type Rig = {
   directTls(file: BenchFile): string;
   proxied(file: BenchFile): string;
   haproxied(file: BenchFile): string;
+  proxiedTls(file: BenchFile): string;
+  haproxiedTls(file: BenchFile): string;
   stop(): Promise<void>;
 };
 
@@ -58,7 +63,7 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
     chmodSync(dir, 0o755);
     const root = join(dir, "files");
     const folder = join(dir, "folder");
-    for (const sub of [root, folder, join(dir, "storage"), join(dir, "tls-storage"), join(dir, "proxy"), join(dir, "haproxy")]) mkdirSync(sub, { mode: 0o755 });
+    for (const sub of [root, folder, join(dir, "storage"), join(dir, "tls-storage"), join(dir, "proxy"), join(dir, "haproxy"), join(dir, "tls-proxy"), join(dir, "tls-haproxy")]) mkdirSync(sub, { mode: 0o755 });
     for (const file of files) {
       const fd = openSync(join(root, file.name), "w", 0o644);
       ftruncateSync(fd, file.size);
@@ -75,6 +80,10 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
     cleanups.push(() => proxy.stop());
     const haproxy = await startHaproxy(tools.haproxy, join(dir, "haproxy"), storage.url, await freePort());
     cleanups.push(() => haproxy.stop());
+    const tlsProxy = await startNginx(tools.nginx, join(dir, "tls-proxy"), { kind: "proxy", upstream: tlsStorage.url, ca: tls.ca }, await freePort());
+    cleanups.push(() => tlsProxy.stop());
+    const tlsHaproxy = await startHaproxy(tools.haproxy, join(dir, "tls-haproxy"), tlsStorage.url, await freePort(), tls.ca);
+    cleanups.push(() => tlsHaproxy.stop());
     const stubAssets: StubAsset[] = assets.map((a) => ({ name: a.name, size: a.file.size, path: a.file.name }));
     // Both storage hosts are on 127.0.0.1, the API's own host: dispatch follows redirects there
     // (src/github/hosts.ts), over HTTPS as over plain HTTP.
@@ -87,6 +96,8 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
       tlsStorage,
       proxy,
       haproxy,
+      tlsProxy,
+      tlsHaproxy,
       api,
       tlsApi,
       ca: tls.ca,
@@ -104,6 +115,8 @@ export async function startRig(tools: Tools, files: readonly BenchFile[], assets
       directTls: (file) => `${tlsStorage.url}/${file.name}`,
       proxied: (file) => `${proxy.url}/${file.name}`,
       haproxied: (file) => `${haproxy.url}/${file.name}`,
+      proxiedTls: (file) => `${tlsProxy.url}/${file.name}`,
+      haproxiedTls: (file) => `${tlsHaproxy.url}/${file.name}`,
       stop,
     };
   } catch (error) {

@@ -38,16 +38,21 @@ export function planAssets(plan: BenchPlan): RigAsset[] {
 }
 
 /**
- * The ways a download goes, each measured in every round: dispatch on a release with the storage
- * host on plain HTTP and on HTTPS, dispatch on a local folder (`--dir`), nginx and HAProxy as
- * reverse proxies over the plain storage host, and the storage host direct (nginx sendfile) and
- * over HTTPS (what the HTTPS storage host can send at all, on the same CPUs).
+ * The ways a download goes, each measured in every round. Over the plain storage host: dispatch
+ * on a release, dispatch on a local folder (`--dir`), nginx and HAProxy (splicing) as reverse
+ * proxies, and the storage host direct (nginx sendfile). Over the HTTPS storage host, as GitHub's
+ * is: dispatch, nginx and HAProxy each decrypting it, and the storage host direct over HTTPS
+ * (what it can send at all, on the same CPUs).
  */
-export type Path = "dispatch" | "dispatchTls" | "dispatchDir" | "nginx" | "haproxy" | "direct" | "directTls";
-export const paths: readonly Path[] = ["dispatch", "dispatchTls", "dispatchDir", "nginx", "haproxy", "direct", "directTls"];
-/** dispatch on a release: a proxy over the storage host, so it is set beside HAProxy too. */
+export type Path = "dispatch" | "dispatchDir" | "nginx" | "haproxy" | "direct" | "dispatchTls" | "nginxTls" | "haproxyTls" | "directTls";
+export const paths: readonly Path[] = ["dispatch", "dispatchDir", "nginx", "haproxy", "direct", "dispatchTls", "nginxTls", "haproxyTls", "directTls"];
+/** dispatch on a release: a proxy over the storage host, so it is set beside HAProxy too (over the same storage host). */
 export type ReleasePath = "dispatch" | "dispatchTls";
 const releasePaths: readonly ReleasePath[] = ["dispatch", "dispatchTls"];
+const haproxyFor: Record<ReleasePath, Path> = { dispatch: "haproxy", dispatchTls: "haproxyTls" };
+/** The paths over the HTTPS storage host, each also set against it direct. */
+export type TlsPath = "dispatchTls" | "nginxTls" | "haproxyTls";
+export const tlsPaths: readonly TlsPath[] = ["dispatchTls", "nginxTls", "haproxyTls"];
 
 export type ByPath<T> = Partial<Record<Path, T>>;
 
@@ -61,10 +66,10 @@ export type StreamResult = {
   /** Per round, path / direct from the same round; the figure is their median. */
   readonly ratio: ByPath<number>;
   readonly ratioRounds: ByPath<number[]>;
-  /** Per round, dispatch / HAProxy (splicing) from the same round, median: the practical limit of any proxy here. */
+  /** Per round, dispatch / HAProxy over the same storage host (splicing on plain HTTP: the practical limit of any proxy here), median. */
   readonly toHaproxy: Partial<Record<ReleasePath, number>>;
-  /** Per round, dispatch with HTTPS storage / direct over HTTPS from the same round, median. */
-  readonly tlsToDirectTls: number;
+  /** Per round, each path over the HTTPS storage host / direct over HTTPS from the same round, median. */
+  readonly toDirectTls: Partial<Record<TlsPath, number>>;
   /** CPU seconds each server spent per GiB it sent (dispatch: its process; nginx, HAProxy: all their processes and threads; direct: the storage host). */
   readonly cpuPerGiB: ByPath<number>;
   readonly failures: string[];
@@ -149,6 +154,10 @@ async function compare(rig: Rig, support: PathSupport, filter: string, file: Ben
           return { url: rig.proxied, pid: rig.proxy.pid };
         case "haproxy":
           return { url: rig.haproxied, pid: rig.haproxy.pid };
+        case "nginxTls":
+          return { url: rig.proxiedTls, pid: rig.tlsProxy.pid };
+        case "haproxyTls":
+          return { url: rig.haproxiedTls, pid: rig.tlsHaproxy.pid };
         case "direct":
           return { url: rig.direct, pid: rig.storage.pid };
         case "directTls":
@@ -180,8 +189,8 @@ async function compare(rig: Rig, support: PathSupport, filter: string, file: Ben
       speed,
       ratio: Object.fromEntries(measured.map((p) => [p, median(ratioRounds[p]!)])),
       ratioRounds,
-      toHaproxy: Object.fromEntries(releasePaths.map((p) => [p, median(perRound(p, "haproxy"))])),
-      tlsToDirectTls: median(perRound("dispatchTls", "directTls")),
+      toHaproxy: Object.fromEntries(releasePaths.map((p) => [p, median(perRound(p, haproxyFor[p]))])),
+      toDirectTls: Object.fromEntries(tlsPaths.map((p) => [p, median(perRound(p, "directTls"))])),
       cpuPerGiB: Object.fromEntries(Object.entries(cpu).map(([p, seconds]) => [p, seconds / gib])),
       failures,
       fairness,

@@ -1,3 +1,5 @@
+import { fillableOf, withFillable } from "../runtime/fillable.ts";
+
 export type MeterHooks = {
   /** Bytes that left towards the client; called at most every `everyMs`, and once at the end. */
   readonly progress: (bytes: number) => void;
@@ -12,6 +14,8 @@ export type MeterHooks = {
  * as errors, so the server's connection breaks instead of ending as a short "complete" body.
  */
 export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): ReadableStream<Uint8Array> {
+  // Taken before the stream is locked by our reader; the server reads one form or the other.
+  const source = fillableOf(body);
   const reader = body.getReader();
   let sent = 0;
   let unreported = 0;
@@ -23,7 +27,18 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
     if (unreported > 0) hooks.progress(unreported);
     hooks.end(sent, error, upstream);
   };
-  return new ReadableStream<Uint8Array>({
+  const count = (bytes: number) => {
+    sent += bytes;
+    unreported += bytes;
+    // Progress goes to the store in batches: a state update per chunk would cost throughput.
+    const now = hooks.now();
+    if (now - lastReport >= hooks.everyMs) {
+      hooks.progress(unreported);
+      unreported = 0;
+      lastReport = now;
+    }
+  };
+  const metered = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let chunk;
       try {
@@ -38,20 +53,35 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
         controller.close();
         return;
       }
-      sent += chunk.value.byteLength;
-      unreported += chunk.value.byteLength;
+      count(chunk.value.byteLength);
       controller.enqueue(chunk.value);
-      // Progress goes to the store in batches: a state update per chunk would cost throughput.
-      const now = hooks.now();
-      if (now - lastReport >= hooks.everyMs) {
-        hooks.progress(unreported);
-        unreported = 0;
-        lastReport = now;
-      }
     },
     cancel(reason) {
-      finish(`client went away${reason ? ` (${String(reason)})` : ""}`, false);
+      finish(clientWentAway(reason), false);
       return reader.cancel(reason);
+    },
+    // With a fillable source, pulled only when read: a read ahead would take bytes from it that the server's buffers never get.
+  }, source ? { highWaterMark: 0 } : undefined);
+  if (!source) return metered;
+  // The same count over the fillable form: the server's buffers are filled straight from the source.
+  return withFillable(metered, {
+    async fill(into) {
+      let read: number;
+      try {
+        read = await source.fill(into);
+      } catch (error) {
+        finish((error as Error).message || String(error), true);
+        throw error;
+      }
+      if (read === 0) finish();
+      else count(read);
+      return read;
+    },
+    close(reason) {
+      if (reason !== undefined) finish(clientWentAway(reason), false);
+      source.close(reason);
     },
   });
 }
+
+const clientWentAway = (reason: unknown) => `client went away${reason ? ` (${String(reason)})` : ""}`;

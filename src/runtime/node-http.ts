@@ -2,21 +2,31 @@ import { once } from "node:events";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
+import { type Fillable, fillableOf } from "./fillable.ts";
+import { isHandedOver, release } from "./handed-over.ts";
 import { type InFlight, type ServeLimits, type ServeOptions, type Server, type StopGrace, serveLimits } from "./types.ts";
+
+export type NodeHttpOptions = ServeOptions & {
+  /**
+   * The runtime's `write` copies each chunk before it returns, so a written chunk of a handed-over
+   * body (runtime/handed-over.ts) may be freed at once. Measured for Bun's node:http; off by default.
+   */
+  readonly freesWritten?: boolean;
+};
 
 /**
  * A fetch-style server on `node:http`, for both runtimes (bun/serve.ts and deno/serve.ts say why
  * each uses it). On an upstream error the connection is destroyed, so a client never mistakes a
  * cut stream for a complete one.
  */
-export async function serveNodeHttp({ hostname, port, fetch, limits }: ServeOptions): Promise<Server> {
+export async function serveNodeHttp({ hostname, port, fetch, limits, freesWritten = false }: NodeHttpOptions): Promise<Server> {
   const limit: ServeLimits = { ...serveLimits, ...limits };
   const sockets = new Set<Socket>();
   /** Requests that carry a body, until their answer is sent: what a stop waits for. */
   const inFlight = new Map<ServerResponse, InFlight>();
   const stopping = { now: false };
   const server = createServer({ maxHeaderSize: limit.maxHeaderBytes }, (incoming, outgoing) => {
-    void handle(incoming, outgoing, fetch, limit, { inFlight, stopping });
+    void handle(incoming, outgoing, fetch, limit, { inFlight, stopping, freesWritten });
   });
   // Bun's (1.4.5) and Deno's (2.9.6) node:http enforce maxHeaderSize but not headersTimeout or
   // requestTimeout: a client that connects and sends nothing, or trickles its headers, is kept
@@ -77,7 +87,7 @@ function clear(socket: Socket): void {
   deadlines.delete(socket);
 }
 
-type ServerState = { readonly inFlight: Map<ServerResponse, InFlight>; readonly stopping: { readonly now: boolean } };
+type ServerState = { readonly inFlight: Map<ServerResponse, InFlight>; readonly stopping: { readonly now: boolean }; readonly freesWritten: boolean };
 
 async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"], limit: ServeLimits, server: ServerState): Promise<void> {
   const socket = incoming.socket;
@@ -147,18 +157,54 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   // The status and headers go out now, as decided: node:http would hold them until the first
   // body chunk, so an upstream that fails before its first byte would leave the client no answer.
   outgoing.flushHeaders();
+  const source = fillableOf(response.body);
+  if (source) return sendFilled(outgoing, source, limit.writeStallMs);
+  // The runtime's write copies the chunk (Bun's does: runtime/bun/serve.ts), and its maker keeps none.
+  const freeWritten = server.freesWritten && isHandedOver(response.body);
   const reader = response.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await writeRoom(outgoing, limit.writeStallMs);
+      const room = outgoing.write(value);
+      if (freeWritten) release(value);
+      if (!room) await writeRoom(outgoing, limit.writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
   } catch {
     await reader.cancel().catch(() => {});
     // Break the connection: with Content-Length set, the client sees a short body as an error.
+    outgoing.destroy();
+  }
+}
+
+/** Bytes per buffer of a fillable body: a read and a write per MiB cost little next to the copies. */
+const fillBytes = 1024 * 1024;
+
+/**
+ * Sends a fillable body (runtime/fillable.ts) through buffers used again and again: a buffer is
+ * filled again only once its write has called back (node:http may hold it until then). Should a
+ * callback be late, a new buffer is taken rather than waiting on it; at most two are kept. Ends
+ * or breaks the connection as the stream path does.
+ */
+async function sendFilled(outgoing: ServerResponse, source: Fillable, writeStallMs: number): Promise<void> {
+  const free: Buffer[] = [];
+  const release = (buffer: Buffer) => {
+    if (free.length < 2) free.push(buffer);
+  };
+  try {
+    for (;;) {
+      const buffer = free.pop() ?? Buffer.allocUnsafe(fillBytes);
+      const read = await source.fill(buffer);
+      if (read === 0) break;
+      if (!outgoing.write(read === buffer.byteLength ? buffer : buffer.subarray(0, read), () => release(buffer))) await writeRoom(outgoing, writeStallMs);
+      if (outgoing.destroyed) throw new Error("client closed the connection");
+    }
+    outgoing.end();
+    source.close();
+  } catch (error) {
+    source.close(error);
     outgoing.destroy();
   }
 }

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { dispatchTypeOfFileName } from "../../core/content-types.ts";
 import type { Log } from "../../core/log.ts";
 import { type AssetInfo, type Workload, selectWorkloads } from "../../core/workload.ts";
+import { withFillable } from "../../runtime/fillable.ts";
 import type { FileStat, Files, ReadFile } from "../../runtime/types.ts";
 import { formatBytes } from "../../status/bytes.ts";
 import { UsageError } from "../errors.ts";
@@ -87,7 +88,12 @@ async function openWorkloadFile(files: Files, folder: string, workload: Workload
   return new Response(fileStream(file, workload, start, end), { status: match ? 206 : 200 });
 }
 
-/** Bytes `start`–`end` of the open file; each chunk is checked against the queued build after it is read, so a file rewritten in place mid-download breaks the download instead of finishing it with another build's bytes. */
+/**
+ * Bytes `start`–`end` of the open file, as a stream and as a fillable body (the server's own
+ * buffers, see runtime/fillable.ts); whichever is read, each read is checked against the queued
+ * build after it, so a file rewritten in place mid-download breaks the download instead of
+ * finishing it with another build's bytes.
+ */
 function fileStream(file: ReadFile, workload: Workload, start: number, end: number): ReadableStream<Uint8Array> {
   let position = start;
   let closed = false;
@@ -96,29 +102,40 @@ function fileStream(file: ReadFile, workload: Workload, start: number, end: numb
     closed = true;
     void file.close().catch(() => {});
   };
-  return new ReadableStream<Uint8Array>({
+  /** Reads the next bytes into `into`; 0 at the end (the file is closed then). */
+  const fill = async (into: Uint8Array): Promise<number> => {
+    try {
+      const left = end + 1 - position;
+      if (left <= 0) {
+        close();
+        return 0;
+      }
+      const read = await file.read(left < into.byteLength ? into.subarray(0, left) : into, position);
+      if (read === 0) throw new Error(`${workload.name} ended at byte ${position} of ${workload.size}: it was cut short on disk while being served`);
+      const change = changeFrom(workload, await file.stat());
+      if (change) throw new Error(`${workload.name} changed on disk while being served (${change})`);
+      position += read;
+      return read;
+    } catch (error) {
+      close();
+      throw error;
+    }
+  };
+  const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const left = end + 1 - position;
-        if (left <= 0) {
-          close();
-          controller.close();
-          return;
-        }
-        const chunk = new Uint8Array(Math.min(chunkBytes, left));
-        const read = await file.read(chunk, position);
-        if (read === 0) throw new Error(`${workload.name} ended at byte ${position} of ${workload.size}: it was cut short on disk while being served`);
-        const change = changeFrom(workload, await file.stat());
-        if (change) throw new Error(`${workload.name} changed on disk while being served (${change})`);
-        position += read;
-        controller.enqueue(read === chunk.byteLength ? chunk : chunk.subarray(0, read));
+        const chunk = new Uint8Array(Math.min(chunkBytes, Math.max(1, end + 1 - position)));
+        const read = await fill(chunk);
+        if (read === 0) controller.close();
+        else controller.enqueue(read === chunk.byteLength ? chunk : chunk.subarray(0, read));
       } catch (error) {
-        close();
         controller.error(error);
       }
     },
     cancel: close,
-  });
+    // Pulled only when read: a read ahead would move the position under the fillable form.
+  }, { highWaterMark: 0 });
+  return withFillable(stream, { fill, close });
 }
 
 /** What differs between the queued build and the file as it is, or undefined for the same build. */
