@@ -4,8 +4,9 @@ set -euo pipefail
 # python3-junitparser, libxml2-utils (xmllint): the JUnit file read by a real consumer and checked against Jenkins' schema (test/junit/).
 # linux-image-amd64, busybox-static, systemd-boot-efi, cpio, zstd: the Linux workload test/qemu/linux-workload.test.ts builds.
 # openipmi (ipmi_sim), ipmitool: the IPMI power driver against a simulated BMC (test/support/ipmi-sim.ts).
+# socat: a lab console read from a VM's serial port on a unix socket (test/lab/console.test.ts).
 packages=(curl binutils python3-junitparser libxml2-utils iproute2 avahi-daemon avahi-utils dbus qemu-system-x86 ovmf dosfstools mtools xorriso dnsmasq-base chromium tmux nginx haproxy openssl
-  linux-image-amd64 busybox-static systemd-boot-efi cpio zstd openipmi ipmitool)
+  linux-image-amd64 busybox-static systemd-boot-efi cpio zstd openipmi ipmitool socat)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -39,6 +39,10 @@ export type DispatchConfig = {
   readonly poweroffGraceMs?: number;
   /** Not for the command line: how often a lab server handed poweroff.efi is asked if it is off (tests). */
   readonly powerPollMs?: number;
+  /** --console-in-reports: report issues end with the server's console too (failures always do). */
+  readonly consoleInReports?: boolean;
+  /** Not for the command line: how long a console command that ended waits before starting again (tests). */
+  readonly consoleRestartMs?: number;
   /** File an issue for each failed job too. */
   readonly fileFailures?: boolean;
   /** --summary-issue: one issue per run with a table of every job, closed when the run settles. */

@@ -5,7 +5,10 @@ import type { PlacementServer, Rule } from "../core/placement.ts";
 import type { Store } from "../core/store.ts";
 import { LabError, readLab } from "../lab/read.ts";
 import { type Neighbour, addressOf, macOf, readNeighbours } from "../lab/neighbours.ts";
+import { splitCommand } from "../lab/command-line.ts";
 import type { LabServer } from "../lab/types.ts";
+import type { ConsoleSpec } from "../console/capture.ts";
+import { solCommands } from "../console/sol.ts";
 import { createDriver } from "../power/create.ts";
 import type { PowerDriver } from "../power/driver.ts";
 import type { Runtime } from "../runtime/types.ts";
@@ -20,6 +23,8 @@ export type ControlledServer = {
   readonly url?: string;
   /** How its boot target will be set, in words (the start table). */
   readonly bootTarget: string;
+  /** Its serial console (`console = "…"`), when the lab file names one. */
+  readonly console?: ConsoleSpec;
 };
 
 export type OpenedLab = {
@@ -74,6 +79,7 @@ export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log
           driver,
           ...(server.url !== undefined && { url: server.url }),
           bootTarget: check.bootTarget,
+          ...(server.console !== undefined && { console: consoleSpec(server, ip) }),
         };
       } catch (error) {
         await driver.close().catch(() => {});
@@ -114,6 +120,15 @@ function printTable(log: Log, servers: readonly ControlledServer[], all: readonl
   for (const row of rows) log.info(`  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`);
   const unpowered = all.filter((s) => s.power === undefined).map((s) => s.name);
   if (unpowered.length) log.info(`  without power control (served as any server): ${unpowered.join(", ")}`);
+}
+
+/** The command that reads a server's console; `sol` is built from its IPMI settings. */
+function consoleSpec(server: LabServer, ip: string): ConsoleSpec {
+  if (server.console === "sol" && server.power?.kind === "ipmi") {
+    const sol = solCommands(server.power);
+    return { server: server.name, ip, command: sol.activate, before: sol.deactivate, env: sol.env };
+  }
+  return { server: server.name, ip, command: splitCommand(server.console!) };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

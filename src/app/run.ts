@@ -22,6 +22,8 @@ import { readNeighbours } from "../lab/neighbours.ts";
 import { addressLearner, openLab } from "./lab.ts";
 import { startPowerRunner } from "./power-runner.ts";
 import { initialLab } from "../core/lab.ts";
+import { createConsoleBook } from "../console/book.ts";
+import { startCapture } from "../console/capture.ts";
 import { planRun } from "./placement.ts";
 
 export type Run = {
@@ -76,10 +78,13 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     out.info("no GitHub token needed: the workloads come from a folder and the reports go to a folder");
   }
   const stateDir = stateDirOf(config, source, runtime);
+  // The lab's consoles, kept in the state folder: the sink ends failures with their last lines.
+  const consoles = config.lab !== undefined ? createConsoleBook(runtime.files, stateDir) : undefined;
+  const consoleInReports = config.consoleInReports ?? false;
   const sink =
     config.reportsDir !== undefined
-      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, stateDir, version })
-      : issuesSink({ config, userAgent, log: out, context: source.context });
+      ? await reportFilesSink({ dir: config.reportsDir, files: runtime.files, source: source.label, stateDir, version, ...(consoles && { consoles }), consoleInReports })
+      : issuesSink({ config, userAgent, log: out, context: source.context, ...(consoles && { consoles }), consoleInReports });
   await sink.check();
   out.info(`reports go to ${sink.label}`);
 
@@ -87,6 +92,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   // controlled are left out, the run goes on with the rest.
   const lab = await openLab(config, runtime, out);
   const closeLab = async () => lab && (await Promise.all(lab.servers.map((s) => s.driver.close().catch(() => {}))));
+  const consoleSpecs = lab?.servers.flatMap((s) => (s.console ? [s.console] : [])) ?? [];
 
   // Which server runs what: the lab file's rules and the assets' labels, worked out once.
   const plan = planRun(source.workloads, lab, out);
@@ -100,6 +106,11 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     },
   );
   const { store } = state;
+  // Addresses from the lab's state: a server given by MAC has its own learned when it first asks.
+  consoles?.register(
+    consoleSpecs.map((s) => ({ name: s.server, ip: s.ip })),
+    () => store.state.lab?.servers ?? [],
+  );
 
   // 3. The sinks, with the restart recorded where they all see it.
   const fileFailures = config.fileFailures ?? false;
@@ -114,6 +125,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
     ...(config.retryDelayMs && { retryDelayMs: config.retryDelayMs }),
     ...(config.refusedDelayMs && { refusedDelayMs: config.refusedDelayMs }),
     catchUp: () => recordRestart(state, config, out, now),
+    ...(consoles && { consoleLast: consoles.last }),
   });
 
   // The run's summary (SUMMARY.md, JUnit, summary issue, GitHub Actions), where asked for.
@@ -145,7 +157,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
 
   // 4. Serve. (A bind that fails lets go of the state folder: a test or a retry may take it next.)
   const identify = lab?.servers.some((s) => s.checked.ip === "") ? addressLearner(store, () => readNeighbours(runtime), now) : undefined;
-  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(identify && { identify }) }).catch(
+  const serving = await serve(config, { store, source, sinks, durable: state.journal.durable, runtime, log: out, now, stateDir: state.stateDir, ...(identify && { identify }), ...(consoles && { consoles }) }).catch(
     async (error: unknown) => {
       summaries.stop();
       return letGo(error);
@@ -153,7 +165,20 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
   );
   const unfollow = out.follow?.(sinks.status);
 
-  // 4b. The power edge: carries out the lab's decisions, from the first (point every server here).
+  // 4b. The consoles, read from before the first power-on; then the power edge, which carries out
+  // the lab's decisions, from the first (point every server here).
+  const capture =
+    consoles && consoleSpecs.length
+      ? startCapture({
+          runtime,
+          store,
+          book: consoles,
+          consoles: consoleSpecs,
+          log: out,
+          now,
+          ...(config.consoleRestartMs !== undefined && { restartDelayMs: () => config.consoleRestartMs! }),
+        })
+      : undefined;
   const power =
     lab && lab.servers.length > 0
       ? startPowerRunner({
@@ -199,6 +224,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         unfollow?.();
         // Servers stay as they are: a restart on the same state resumes watching them.
         power?.stop();
+        capture?.stop();
         const bound = AbortSignal.any([hurry.signal, AbortSignal.timeout(serving.graceMs)]);
         // The goodbye goes out with the server stop, before the caller exits, so browsers drop dispatch at once.
         await Promise.all([mdns?.stop(), serving.stop(bound)]);
@@ -208,6 +234,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         summaries.stop();
         sinks.stop();
         await power?.close();
+        await capture?.close();
         await state.journal.close();
         await state.lock.release();
       })();

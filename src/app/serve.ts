@@ -1,3 +1,4 @@
+import type { ConsoleBook } from "../console/book.ts";
 import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import { poweroffEfi } from "../efi/poweroff.ts";
@@ -39,6 +40,7 @@ export async function serve(
     stateDir: string;
     /** Before a boot request is decided: which lab server an unknown address is (see lab.ts). */
     identify?: (ip: string) => Promise<void>;
+    consoles?: ConsoleBook;
   },
 ): Promise<Serving> {
   const { store, sinks, now, log } = deps;
@@ -57,6 +59,7 @@ export async function serve(
     feed: sinks.feed,
     counters: sinks.counters,
     openAsset: deps.source.open,
+    ...(deps.consoles && { consoles: deps.consoles }),
     ...(deps.identify && { identify: deps.identify }),
   });
   const server = await deps.runtime.serve({

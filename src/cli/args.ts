@@ -45,6 +45,11 @@ export const args = {
     description: "With --lab: power-cycle a server that makes no boot request this long after power-on",
     valueHint: "duration",
   },
+  "console-in-reports": {
+    type: "boolean",
+    default: false,
+    description: "With --lab: add the server's console (last lines) to report issues too, not only to failures",
+  },
   retries: { type: "string", default: "1", description: "With --lab: run a job that failed without a report this many more times, on another server", valueHint: "n" },
   junit: { type: "string", description: "Write the run as JUnit XML to this file (rewritten as jobs settle, complete at exit)", valueHint: "file" },
   "fail-label": { type: "string", description: "A report carrying this label is a failed test (repeatable); --exit-when-done then exits 1", valueHint: "name" },

@@ -50,6 +50,7 @@ export async function resolveConfig(parsed: ParsedArgs<typeof args>, runtime: Ru
     ...(parsed.lab !== undefined && { lab: parsed.lab }),
     bootTimeoutMs: attempt(() => parseDuration(parsed["boot-timeout"], "--boot-timeout")),
     retries: attempt(() => parseCount(parsed.retries, "--retries")),
+    ...(parsed["console-in-reports"] && { consoleInReports: true }),
   };
   if (config.summaryIssue && source === "folder" && parsed.reports !== undefined) {
     throw new UsageError("--summary-issue files an issue in --owner/--repo, but with --dir and --reports nothing goes to GitHub: leave out one of them");

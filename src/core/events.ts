@@ -66,6 +66,11 @@ export type DispatchEvent =
   | { readonly type: "server-address"; readonly at: Time; readonly server: string; readonly ip: string }
   /** A lab server's BMC, asked between decisions, says its power changed. */
   | { readonly type: "power-observed"; readonly at: Time; readonly server: string; readonly power: PowerState }
+  /**
+   * A lab server's serial console showed its firmware's own HTTP-boot error (no NBP file, no
+   * DHCP answer, Secure Boot's "Access Denied"): the line, for its row in the views.
+   */
+  | { readonly type: "console-error"; readonly at: Time; readonly server: string; readonly line: string }
   /** The clock moved; timeouts are judged against it. */
   | { readonly type: "tick"; readonly at: Time };
 

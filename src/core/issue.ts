@@ -1,3 +1,4 @@
+import { type ConsoleTail, consoleBlocks } from "./console-block.ts";
 import type { ExtraReport, Job, JobState, Late } from "./job.ts";
 import type { Report } from "./report.ts";
 
@@ -29,7 +30,12 @@ export type BodyOptions = {
   /** Lines dispatch adds about how it filed the issue (e.g. a field GitHub refused). */
   readonly notes?: readonly string[];
   readonly limit?: number;
+  /** Consoles' last lines to end the issue with (the console edge reads them). */
+  readonly consoles?: readonly ConsoleTail[];
 };
+
+/** A report's consoles get at least this much room, however long the report (it is cut for them). */
+const consoleRoom = 16_384;
 
 /** GitHub refuses issue titles longer than this many characters. */
 export const issueTitleLimit = 256;
@@ -73,7 +79,10 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
 
   const limit = options.limit ?? issueBodyLimit;
   const text = `${head}${report.body ?? ""}`;
-  const whole = text ? `${text}\n\n${footer}` : footer;
+  // The consoles take what the report leaves, and at least `consoleRoom`: the report is cut for them.
+  const blocks = options.consoles?.length ? consoleBlocks(options.consoles, Math.max(Math.min(consoleRoom, limit / 4), limit - text.length - footer.length - 300)) : "";
+  const consolePart = blocks ? `\n\n${blocks}` : "";
+  const whole = text ? `${text}${consolePart}\n\n${footer}` : `${blocks ? `${blocks}\n\n` : ""}${footer}`;
   const issueTitle = titleCut ? `${cutCodePoints(title, issueTitleLimit - 1)}…` : title;
   // A kept body arrives as its first part only: that is a cut even when the part would fit.
   const partial = report.kept !== undefined && report.kept.chars > (report.body?.length ?? 0);
@@ -84,8 +93,8 @@ export function reportIssue(report: Report, job: Job, context: RunContext, optio
     ? `; the whole text is kept on the dispatch host, in its state folder as \`${report.kept.file}\``
     : "; the whole text is in the journal in dispatch's state folder";
   const marker = `\n\n✂️ **Cut by dispatch**: the report had ${total} characters, more than a GitHub issue holds${where}.`;
-  const room = Math.max(0, limit - footer.length - marker.length - 2);
-  return { title: issueTitle, body: `${cutAt(text, room)}${marker}\n\n${footer}`, cut: true };
+  const room = Math.max(0, limit - footer.length - marker.length - consolePart.length - 2);
+  return { title: issueTitle, body: `${cutAt(text, room)}${marker}${consolePart}\n\n${footer}`, cut: true };
 }
 
 /** The hidden line that names a second report's comment, so a restart never adds it twice. */
@@ -146,7 +155,7 @@ export function lateWhen(late: Late): string {
 }
 
 /** The issue that makes a failed job as visible as a failed test (`--file-failures`). */
-export function failureIssue(job: Job, context: RunContext): IssueText {
+export function failureIssue(job: Job, context: RunContext, consoles: readonly ConsoleTail[] = []): IssueText {
   const phase = job.phase;
   const reason = phase.state === "failed" ? phase.reason : `not failed (${phase.state})`;
   const states: readonly JobState[] = ["assigned", "downloading", "booting", "failed"];
@@ -156,12 +165,10 @@ export function failureIssue(job: Job, context: RunContext): IssueText {
     `Server: ${serverOf(job)}`,
     ...states.filter((s) => job.entered[s] !== undefined).map((s) => `- ${s}: ${time(job.entered[s])}`),
     ...attemptLines(job),
-    "",
-    "---",
-    "Filed by dispatch (`--file-failures`).",
-    filingMarker(job, context, "failure"),
   ].join("\n");
-  return { title: `${job.name} failed: ${reason}`.slice(0, 256), body, cut: false };
+  const footer = ["---", "Filed by dispatch (`--file-failures`).", filingMarker(job, context, "failure")].join("\n");
+  const blocks = consoleBlocks(consoles, issueBodyLimit - body.length - footer.length - 4);
+  return { title: `${job.name} failed: ${reason}`.slice(0, 256), body: [body, ...(blocks ? [blocks] : []), footer].join("\n\n"), cut: false };
 }
 
 const codePoints = (text: string) => {

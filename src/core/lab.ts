@@ -69,6 +69,8 @@ export type Server = {
   readonly askedAt?: Time;
   /** Handed poweroff.efi at this time: its BMC must say off within the grace, else it is forced. */
   readonly poweroffAt?: Time;
+  /** The firmware's own boot error its console showed while it was expected to ask (cleared when it asks). */
+  readonly consoleError?: { readonly line: string; readonly at: Time };
 };
 
 /** The lab's rules, from the lab file and the command line. */

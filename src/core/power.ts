@@ -48,10 +48,19 @@ export function bootRequestSeen(state: DispatchState, ip: string, served: boolea
   const server = serverByIp(state, ip);
   if (!server) return state;
   return updateServer(state, server.name, (s) => {
-    const { awaitingBootSince: _, ...rest } = s;
+    const { awaitingBootSince: _, consoleError: __, ...rest } = s;
     const up: Server = { ...rest, strikes: 0, askedAt: at };
     return served ? up : { ...up, poweroffAt: s.poweroffAt ?? at };
   });
+}
+
+/**
+ * The server's console showed a firmware boot error. Taken only while the server is expected to
+ * ask (powered on or cycled, no boot request since): once it asks, a workload's own "Error:" lines
+ * say nothing about why a server never asked.
+ */
+export function consoleErrorSeen(state: DispatchState, name: string, line: string, at: Time): DispatchState {
+  return updateServer(state, name, (s) => (s.awaitingBootSince === undefined || s.consoleError?.line === line ? s : { ...s, consoleError: { line, at } }));
 }
 
 /** `beacon boot` from a lab server whose boot override lasts one boot: arm it again. */

@@ -4,7 +4,7 @@ import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeou
 import type { Server } from "./lab.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Report } from "./report.ts";
-import { bootRequestSeen, bootedSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, repointAll, serverByIp, updateServer } from "./power.ts";
+import { bootRequestSeen, bootedSeen, consoleErrorSeen, decide, hungSeen, isQuarantined, noServerLeft, powerDone, powerObserved, repointAll, serverByIp, updateServer } from "./power.ts";
 import { downloaded, heldBy, isDone, knownReport, lastRunBy, mayRun, mayRunOn } from "./selectors.ts";
 import { addSpan } from "./spans.ts";
 
@@ -53,6 +53,9 @@ function labStep(state: DispatchState, event: DispatchEvent, outcome: Outcome): 
       break;
     case "restarted":
       state = labRestarted(state, event.at);
+      break;
+    case "console-error":
+      state = consoleErrorSeen(state, event.server, event.line, event.at);
       break;
     default:
       break;
@@ -153,6 +156,7 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
     // The lab's own events: labStep handles them.
     case "power-done":
     case "power-observed":
+    case "console-error":
     case "server-address":
       return noted(state);
 

@@ -3,8 +3,10 @@ import { type BeaconDeps, bootBeacon, reportBeacon } from "./beacon.ts";
 import { type BootDeps, bootHandler } from "./boot.ts";
 import type { AppEnv } from "./client-ip.ts";
 import { type StatusRouteDeps, statusRoutes } from "./status-routes.ts";
+import type { ConsoleBook } from "../console/book.ts";
+import { consoleRoutes } from "./console-routes.ts";
 
-export type AppDeps = BootDeps & BeaconDeps & StatusRouteDeps & { readonly path: string };
+export type AppDeps = BootDeps & BeaconDeps & StatusRouteDeps & { readonly path: string; readonly consoles?: ConsoleBook };
 
 const bootMethods = ["HEAD", "GET", "POST", "PUT"] as const;
 
@@ -24,6 +26,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // The page, /api/status, /api/events and /metrics.
   app.route("/", statusRoutes(deps));
+  // The lab's consoles, kept and live.
+  if (deps.consoles) app.route("/", consoleRoutes({ store: deps.store, consoles: deps.consoles }));
 
   app.notFound((c) => c.text(`no such path: ${c.req.path} (workloads boot from ${deps.path})\n`, 404));
   app.onError((error, c) => {

@@ -3,7 +3,6 @@ import { streamSSE } from "hono/streaming";
 import { countByState } from "../core/selectors.ts";
 import type { Counters } from "../metrics/counters.ts";
 import { metricsContentType, metricsText } from "../metrics/exposition.ts";
-import { serverViews } from "../status/servers.ts";
 import type { StatusSource } from "../status/source.ts";
 import { webAssets } from "../ui/web/assets.ts";
 import type { AppEnv } from "./client-ip.ts";
@@ -104,7 +103,7 @@ async function watch(stream: SSEStream, signal: AbortSignal, feed: StatusFeed, d
         jobs: deps.status.jobViews(names),
         counts: countByState(deps.status.store.state),
         refused: deps.status.refused(),
-        ...(deps.status.store.state.lab && { servers: serverViews(deps.status.store.state) }),
+        ...(deps.status.store.state.lab && { servers: deps.status.servers() }),
       };
       await stream.writeSSE({ event: "jobs", id: String(version), data: JSON.stringify(update) });
       sentAt = Date.now();

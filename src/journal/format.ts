@@ -103,6 +103,7 @@ export const EventSchema = v.variant("type", [
   }),
   v.object({ type: v.literal("server-address"), at: time, server: text, ip: text }),
   v.object({ type: v.literal("power-observed"), at: time, server: text, power: powerState }),
+  v.object({ type: v.literal("console-error"), at: time, server: text, line: v.string() }),
 ]);
 
 // The schema and the event union must describe the same thing: a new event fails to compile here.

@@ -62,7 +62,7 @@ export const serverSchema = v.object({
   off: v.optional(command('the command that switches the server off, e.g. "pdu outlet 7 off"')),
   cycle: v.optional(command('the command that switches the server off and on, e.g. "pdu outlet 7 cycle"')),
   state: v.optional(command('a command that prints on or off, e.g. "pdu outlet 7 status"')),
-  console: v.optional(text('a command whose output is the serial console, or "sol" for IPMI')),
+  console: v.optional(command('a command whose output is the serial console, e.g. "socat - UNIX-CONNECT:/run/vm1.sock", or "sol" for IPMI')),
   tags: v.optional(
     v.array(
       v.pipe(v.string('must be strings, e.g. ["genoa", "2p"]'), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be words of letters, digits, ".", "_" and "-", e.g. ["genoa", "2p"]')),

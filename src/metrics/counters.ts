@@ -69,6 +69,7 @@ export function countEvents(store: Store): Counters {
         break;
       }
       case "power-observed":
+      case "console-error":
       case "server-address":
       case "tick":
       case "restarted":

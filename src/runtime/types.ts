@@ -11,6 +11,12 @@ export type Runtime = {
    * started (not installed). Bounded in time and in the output it keeps (see `RunOptions`).
    */
   run(command: readonly string[], options?: RunOptions): Promise<RunResult | undefined>;
+  /**
+   * Starts a long-running command (an argument list, no shell) whose output is read as it comes
+   * (a serial console); undefined when it cannot be started. Its stdin is a pipe held open (a
+   * console client such as `socat -` ends at EOF). Nothing bounds it: the caller stops it.
+   */
+  spawn(command: readonly string[], options?: SpawnOptions): Spawned | undefined;
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   isTerminal(): boolean;
   /** The terminal on stdout, for the live view; only meaningful when `isTerminal()`. */
@@ -28,6 +34,21 @@ export type RunOptions = {
   readonly maxOutputBytes?: number;
   /** Aborted: stopped as at the end of `timeoutMs` (SIGTERM, then SIGKILL), without `timedOut`. */
   readonly signal?: AbortSignal;
+};
+
+export type SpawnOptions = {
+  /** Added to this process's environment, as for `run`. */
+  readonly env?: Readonly<Record<string, string>>;
+};
+
+/** A started child: its output as it comes, its exit status to come, a way to signal it. */
+export type Spawned = {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** The exit status; 128 + n when signal n ended it. */
+  readonly exited: Promise<number>;
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
 };
 
 export type RunResult = {

@@ -18,9 +18,16 @@ export type ServerView = {
   last: { action: string; ok: boolean; error: string | null; at: string } | null;
   /** Failures to come up in a row. */
   strikes: number;
+  /** The firmware's own boot error its console showed while it was expected to ask. */
+  consoleError: string | null;
+  /** The last line its console showed (lab servers with `console = "…"`), and when. */
+  console: { line: string; at: string } | null;
 };
 
-export function serverViews(state: DispatchState): ServerView[] | undefined {
+/** The last line a server's console showed, from the console edge. */
+export type ConsoleLast = (server: string) => { readonly line: string; readonly at: number } | undefined;
+
+export function serverViews(state: DispatchState, consoleLast?: ConsoleLast): ServerView[] | undefined {
   return state.lab?.servers.map((s) => ({
     name: s.name,
     ip: s.ip,
@@ -32,5 +39,12 @@ export function serverViews(state: DispatchState): ServerView[] | undefined {
     pending: s.pending ? { action: s.pending.action, reason: s.pending.reason } : null,
     last: s.last ? { action: s.last.action, ok: s.last.ok, error: s.last.error ?? null, at: new Date(s.last.at).toISOString() } : null,
     strikes: s.strikes,
+    consoleError: s.consoleError?.line ?? null,
+    console: lastOf(s.name, consoleLast),
   }));
+}
+
+function lastOf(name: string, consoleLast: ConsoleLast | undefined): ServerView["console"] {
+  const last = consoleLast?.(name);
+  return last ? { line: last.line, at: new Date(last.at).toISOString() } : null;
 }

@@ -2,6 +2,7 @@ import type { Store } from "../core/store.ts";
 import { trackRates } from "./rates.ts";
 import { trackRefusals } from "./refusals.ts";
 import type { RefusalView } from "./refusals.ts";
+import { type ConsoleLast, type ServerView, serverViews } from "./servers.ts";
 import { type JobView, type RunInfo, type StatusView, jobView, statusView } from "./view.ts";
 
 /**
@@ -15,6 +16,8 @@ export type StatusSource = {
   view(): StatusView;
   /** The views of the named jobs, in queue order. */
   jobViews(names: ReadonlySet<string>): JobView[];
+  /** The lab's servers, as the views show them. */
+  servers(): ServerView[] | undefined;
   /** The last beacon calls answered 417, newest last. */
   refused(): readonly RefusalView[];
   /** dispatch listens: servers boot from these URLs. */
@@ -22,11 +25,11 @@ export type StatusSource = {
   stop(): void;
 };
 
-export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">, now: () => number): StatusSource {
+export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">, now: () => number, consoleLast?: ConsoleLast): StatusSource {
   const rates = trackRates(store);
   const refusals = trackRefusals(store);
   let info: RunInfo = { ...run, bootUrls: [] };
-  const extras = () => ({ now: now(), rate: rates.rate, run: info, refused: refusals.list() });
+  const extras = () => ({ now: now(), rate: rates.rate, run: info, refused: refusals.list(), ...(consoleLast && { consoleLast }) });
   return {
     store,
     now,
@@ -40,6 +43,7 @@ export function createStatusSource(store: Store, run: Omit<RunInfo, "bootUrls">,
       info = { ...info, bootUrls: [...bootUrls] };
     },
     refused: refusals.list,
+    servers: () => serverViews(store.state, consoleLast),
     stop() {
       rates.stop();
       refusals.stop();

@@ -2,7 +2,7 @@ import type { DispatchState, Job, JobState } from "../core/job.ts";
 import { countByState, downloaded } from "../core/selectors.ts";
 import { formatBytes } from "./bytes.ts";
 import type { RefusalView } from "./refusals.ts";
-import { type ServerView, serverViews } from "./servers.ts";
+import { type ConsoleLast, type ServerView, serverViews } from "./servers.ts";
 import { stateDetail, stateEmoji } from "./wording.ts";
 
 /** One job as the JSON API, the event stream, the status page and the terminal show it. */
@@ -72,6 +72,7 @@ export type ViewExtras = {
   readonly rate?: (name: string, now: number) => number | undefined;
   readonly run?: RunInfo;
   readonly refused?: readonly RefusalView[];
+  readonly consoleLast?: ConsoleLast;
 };
 
 const iso = (at: number) => new Date(at).toISOString();
@@ -117,6 +118,6 @@ export function statusView(state: DispatchState, extras: ViewExtras = {}): Statu
     ...(extras.now !== undefined && { now: iso(extras.now) }),
     ...(extras.run && { run: extras.run }),
     ...(extras.refused && { refused: extras.refused }),
-    ...(state.lab && { servers: serverViews(state) }),
+    ...(state.lab && { servers: serverViews(state, extras.consoleLast) }),
   };
 }

@@ -13,6 +13,9 @@ export function labEntries({ before, after }: Change): LogEntry[] {
     if (server.health.state === "quarantined" && previous.health.state !== "quarantined") {
       entries.push({ message: `⛔ ${server.name} taken out for the rest of the run: ${server.health.reason}`, fields: { ...fields, reason: server.health.reason } });
     }
+    if (server.consoleError && server.consoleError !== previous.consoleError) {
+      entries.push({ message: `🖥️ ${server.name}'s firmware says: ${server.consoleError.line}`, fields: { ...fields, reason: server.consoleError.line } });
+    }
     const last = server.last;
     if (last && last !== previous.last) {
       entries.push(

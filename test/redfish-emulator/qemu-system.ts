@@ -15,7 +15,7 @@ export type QemuSystem = EmulatedSystem & {
   readonly exits: number[];
 };
 
-export function qemuSystem(options: { readonly name: string; readonly dir: string }): QemuSystem {
+export function qemuSystem(options: { readonly name: string; readonly dir: string; readonly serialSocket?: string }): QemuSystem {
   let vm: Vm | undefined;
   let running = false;
   const exits: number[] = [];
@@ -56,6 +56,7 @@ export function qemuSystem(options: { readonly name: string; readonly dir: strin
         dir: options.dir,
         network: { kind: "user", bootUrl: bootUrl ?? "" },
         extraArgs: ["-qmp", `unix:${qmpPath},server=on,wait=off`],
+        ...(options.serialSocket && { serialSocket: options.serialSocket }),
       });
       vm = started;
       running = true;

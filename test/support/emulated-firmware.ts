@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
 import type { EmulatedSystem } from "../redfish-emulator/system.ts";
 import { http } from "./http-client.ts";
@@ -10,20 +11,35 @@ import { http } from "./http-client.ts";
  * - a workload whose bytes start with "hang": it never calls back (until reset or power-off);
  * - any other workload: `beacon boot`, then `beacon report`, then it reboots and asks again.
  * `neverAsks`: its firmware cannot reach the boot URL (a wrong URL): it just sits there.
+ * `serial`: a unix socket path where it serves its serial console, as QEMU's `-serial
+ * unix:PATH,server` does: what OVMF and the workload print (OVMF's own wording for its errors).
  */
 export type FirmwareServer = EmulatedSystem & {
   readonly ip: string;
   /** Each boot: the URL and what it got ("poweroff", a workload's size, or "error"). */
   readonly boots: { url: string | undefined; got: string }[];
   readonly reports: number;
+  /** Stops its serial port (with `serial`). */
+  closeSerial(): Promise<void>;
 };
 
 const hangs = new TextEncoder().encode("hang");
 const startsWith = (bytes: Uint8Array, prefix: Uint8Array) => prefix.every((b, i) => bytes[i] === b);
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export function firmwareServer(ip: string, options: { neverAsks?: boolean; postMs?: number } = {}): FirmwareServer {
+export function firmwareServer(ip: string, options: { neverAsks?: boolean; postMs?: number; serial?: string } = {}): FirmwareServer {
   let state: "On" | "Off" = "Off";
+  const clients = new Set<Socket>();
+  const serial = options.serial
+    ? createServer((socket) => {
+        clients.add(socket);
+        socket.on("close", () => clients.delete(socket));
+        socket.on("error", () => {});
+      }).listen(options.serial)
+    : undefined;
+  const print = (text: string) => {
+    for (const c of clients) c.write(text.replaceAll("\n", "\r\n"));
+  };
   /** Bumped on every power change: a boot loop from before stops at its next step. */
   let generation = 0;
   let reports = 0;
@@ -33,7 +49,14 @@ export function firmwareServer(ip: string, options: { neverAsks?: boolean; postM
     const alive = () => generation === mine && state === "On";
     // A bounded loop: each pass is one boot; a real server reboots as often as it gets work.
     for (let pass = 0; pass < 50 && alive(); pass++) {
-      if (options.neverAsks || url === undefined) return;
+      // A reboot takes real firmware seconds: what the last boot printed has reached its console
+      // before this boot asks (dispatch splits a console where the boot request comes).
+      if (serial && pass > 0) await Bun.sleep(200);
+      print("\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001 \"UEFI HTTPv4 (MAC:525400123456)\"\n>>Start HTTP Boot over IPv4.....\n");
+      if (options.neverAsks || url === undefined) {
+        print("  Error: Could not retrieve NBP file size from HTTP server.\n\nBdsDxe: failed to load Boot0001: Not Found\n");
+        return;
+      }
       if (options.postMs) await Bun.sleep(options.postMs); // the firmware's POST, as real servers spend it
       if (!alive()) return;
       let bytes: Uint8Array;
@@ -54,9 +77,14 @@ export function firmwareServer(ip: string, options: { neverAsks?: boolean; postM
         return;
       }
       boots.push({ url, got: String(bytes.length) });
-      if (startsWith(bytes, hangs)) return; // hung: only a reset or power-off helps
+      print(`  Downloading...100%\nworkload of ${bytes.length} bytes on ${ip}: started\n`);
+      if (startsWith(bytes, hangs)) {
+        print(`\x1b[33mhang: step 1\x1b[0m\nhang: step 2\nhang: waiting for a lock that never comes`);
+        return; // hung: only a reset or power-off helps
+      }
       await http(url, { method: "POST", from: ip }).catch(() => undefined);
       if (!alive()) return;
+      print(`workload of ${bytes.length} bytes: all good, reporting\n`);
       const report = JSON.stringify({ title: `ran ${bytes.length} bytes on ${ip}`, body: "all good" });
       const put = await http(url, { method: "PUT", from: ip, body: report, headers: { "content-type": "application/json" } }).catch(() => undefined);
       if (put?.status === 200) reports++;
@@ -87,6 +115,10 @@ export function firmwareServer(ip: string, options: { neverAsks?: boolean; postM
     async reset(url) {
       if (state === "Off") return;
       boot(url);
+    },
+    async closeSerial() {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) => (serial ? serial.close(() => resolve()) : resolve()));
     },
   };
 }

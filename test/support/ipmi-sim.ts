@@ -122,9 +122,10 @@ ${options.sol ? `  sol "${options.sol}" 115200\n` : ""}  user 2 true "${user}" "
       return match[1] as "on" | "off";
     },
     async stop() {
-      await child.stop();
+      // The machine first: it holds ipmi_sim's output pipes open while it runs (a run left on).
       const pid = machinePid();
       if (pid !== undefined) process.kill(pid, "SIGKILL");
+      await child.stop();
     },
   };
   try {

@@ -7,6 +7,7 @@ import type { Journal } from "../../journal/writer.ts";
 import { type Counters, countEvents } from "../../metrics/counters.ts";
 import { type StatusSource, createStatusSource } from "../../status/source.ts";
 import type { RunInfo } from "../../status/view.ts";
+import type { ConsoleLast } from "../../status/servers.ts";
 import { logEntries } from "../../ui/log-lines.ts";
 import type { ReportSink } from "../ports.ts";
 import { backoff, startFiler } from "./filer.ts";
@@ -21,6 +22,8 @@ export type SinkDeps = {
   readonly fileFailures: boolean;
   readonly retryDelayMs?: (attempt: number) => number;
   readonly refusedDelayMs?: (attempt: number) => number;
+  /** The last line each lab server's console showed, for the views. */
+  readonly consoleLast?: ConsoleLast;
   /** What happened while dispatch was away (a resumed run's restart), once it can be recorded. */
   readonly catchUp: () => void;
 };
@@ -65,7 +68,7 @@ export function attachSinks(deps: SinkDeps): Sinks {
   );
   detach.push(store.subscribe((change) => logEntries(change).forEach((entry) => log.info(entry.message, entry.fields))));
 
-  const status = createStatusSource(store, deps.run, deps.now);
+  const status = createStatusSource(store, deps.run, deps.now, deps.consoleLast);
   const feed = createStatusFeed(store);
   const counters = countEvents(store);
   detach.push(status.stop, feed.stop, counters.stop);

@@ -8,16 +8,21 @@ import { addMarkedComment } from "../../github/comments.ts";
 import { type Refusals, classifyFilingError, createIssueKeepingReport, findFiledIssue, noRefusals } from "../../github/filing.ts";
 import { type DispatchConfig, githubTarget } from "../config.ts";
 import type { ReportSink } from "../ports.ts";
+import type { ConsoleBook } from "../../console/book.ts";
+import { consoleTails } from "./console-tails.ts";
 
 export type IssuesSinkDeps = {
   readonly config: DispatchConfig;
   readonly userAgent: string;
   readonly log: Log;
   readonly context: RunContext;
+  /** The lab's consoles, whose last lines end failure issues (and report issues, with `consoleInReports`). */
+  readonly consoles?: ConsoleBook;
+  readonly consoleInReports?: boolean;
 };
 
 /** Reports and failures as GitHub issues, in the repository the release came from. */
-export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps): ReportSink {
+export function issuesSink({ config, userAgent, log, context, consoles, consoleInReports }: IssuesSinkDeps): ReportSink {
   const { owner, repo, token } = githubTarget(config, "filing reports as GitHub issues");
   const octokit = createFilingOctokit({ ...config, owner, repo, token, userAgent }, log, config.github);
   return {
@@ -28,7 +33,7 @@ export function issuesSink({ config, userAgent, log, context }: IssuesSinkDeps):
       if (canFile.kind === "refused") throw new CannotFileError(`not started, as no report could ever be filed: ${canFile.reason}`);
       if (canFile.kind === "unknown") log.warn(`could not check that issues can be filed (${canFile.reason}); going on`);
     },
-    file: fileJob({ octokit, owner, repo, context }),
+    file: fileJob({ octokit, owner, repo, context, ...(consoles && { consoles }), consoleInReports: consoleInReports ?? false }),
     async addExtra(job, index, { lookFirst }) {
       const phase = job.phase;
       const extra = phase.state === "finished" ? phase.extras?.[index] : undefined;
@@ -45,6 +50,8 @@ type FileJobDeps = {
   readonly owner: string;
   readonly repo: string;
   readonly context: RunContext;
+  readonly consoles?: ConsoleBook;
+  readonly consoleInReports: boolean;
 };
 
 /** Files the issue a job needs: its report, or its failure. */
@@ -61,15 +68,17 @@ function fileJob(deps: FileJobDeps) {
       if (found) return found;
     }
     if (phase.state === "failed") {
-      return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, { compose: () => failureIssue(job, deps.context) });
+      const tails = await consoleTails(deps.consoles, job, true);
+      return createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, { compose: () => failureIssue(job, deps.context, tails) });
     }
 
     const report = phase.report;
     const marker = filingMarker(job, deps.context, "report");
+    const tails = await consoleTails(deps.consoles, job, deps.consoleInReports);
     const refusals = refused.get(marker) ?? noRefusals();
     refused.set(marker, refusals);
     const filed = await createIssueKeepingReport(deps.octokit, deps.owner, deps.repo, {
-      compose: (notes) => reportIssue(report, job, deps.context, { notes }),
+      compose: (notes) => reportIssue(report, job, deps.context, { notes, consoles: tails }),
       ...(report.labels && { labels: report.labels }),
       ...(report.assignees && { assignees: report.assignees }),
       ...(report.milestone !== undefined && { milestone: report.milestone }),

@@ -1,7 +1,10 @@
 import { Buffer } from "node:buffer";
 import { join, resolve } from "node:path";
 import type { FilingFailure } from "../../core/filing.ts";
-import { attemptLines } from "../../core/issue.ts";
+import { type ConsoleTail, consoleBlocks } from "../../core/console-block.ts";
+import { attemptLines, issueBodyLimit } from "../../core/issue.ts";
+import type { ConsoleBook } from "../../console/book.ts";
+import { consoleTails } from "./console-tails.ts";
 import type { ExtraReport, FiledIssue, Job, JobState } from "../../core/job.ts";
 import type { KeptText } from "../../core/report.ts";
 import type { Files } from "../../runtime/types.ts";
@@ -16,6 +19,9 @@ export type ReportFilesDeps = {
   /** The state folder, where a long report's whole text was kept as it arrived. */
   readonly stateDir: string;
   readonly version: string;
+  /** The lab's consoles: each report file gets its job's whole console beside it (`NAME.console.txt`). */
+  readonly consoles?: ConsoleBook;
+  readonly consoleInReports?: boolean;
 };
 
 /**
@@ -27,7 +33,7 @@ export type ReportFilesDeps = {
  * written again; a file appears whole or not at all (written aside, flushed, renamed, and the
  * folder flushed), so a report answered 200 and then filed is never lost.
  */
-export async function reportFilesSink({ dir, files, source, stateDir, version }: ReportFilesDeps): Promise<ReportSink> {
+export async function reportFilesSink({ dir, files, source, stateDir, version, consoles, consoleInReports }: ReportFilesDeps): Promise<ReportSink> {
   const folder = resolve(dir);
   try {
     await files.mkdirp(folder);
@@ -39,10 +45,18 @@ export async function reportFilesSink({ dir, files, source, stateDir, version }:
     // The folder was made above; writing a file into it needs no permission from anyone.
     check: async () => {},
     async file(job: Job): Promise<FiledIssue> {
-      const { name, text, kept } = reportFile(job, source, version);
+      const tails = await consoleTails(consoles, job, job.phase.state === "failed" || (consoleInReports ?? false));
+      const { name, text, kept } = reportFile(job, source, version, tails);
       const path = join(folder, name);
       // An earlier attempt (or process) that got this far wrote the same report: keep its file.
       if ((await files.stat(path)) !== undefined) return { url: path };
+      // The whole console first: once the report file is there, the job counts as filed.
+      const console = await consoles?.wholeText(job);
+      if (console !== undefined) {
+        const beside = join(folder, name.replace(/\.md$/, ".console.txt"));
+        await files.writeDurably(`${beside}.tmp`, console);
+        await files.rename(`${beside}.tmp`, beside);
+      }
       const aside = join(folder, `.${name}.tmp`);
       await files.writeDurably(aside, text);
       // A long body is copied whole from the state folder, a piece at a time (it may be many MiB).
@@ -77,7 +91,8 @@ export async function reportFilesSink({ dir, files, source, stateDir, version }:
  * The file a job's report or failure becomes: its name (sorting in the order they came in) and
  * text; for a report whose body was kept apart, the text ends where that body's copy begins.
  */
-export function reportFile(job: Job, source: string, version: string): { name: string; text: string; kept?: KeptText } {
+export function reportFile(job: Job, source: string, version: string, consoles: readonly ConsoleTail[] = []): { name: string; text: string; kept?: KeptText } {
+  const blocks = consoleBlocks(consoles, issueBodyLimit);
   const phase = job.phase;
   const workload = job.name;
   // An `each` job (WORKLOAD@SERVER) says its workload too, so scripts can group them.
@@ -102,8 +117,9 @@ export function reportFile(job: Job, source: string, version: string): { name: s
       ["dispatch", version],
     ];
     const name = `${stamp(at)}_${encodeURIComponent(workload)}.md`;
-    if (report.kept) return { name, text: frontMatter(front), kept: report.kept };
-    return { name, text: withFrontMatter(front, report.body ?? "") };
+    // A body kept apart is copied after the text: its consoles then go before it.
+    if (report.kept) return { name, text: frontMatter(front) + (blocks ? `${blocks}\n\n` : ""), kept: report.kept };
+    return { name, text: withFrontMatter(front, blocks ? `${report.body ?? ""}\n\n${blocks}` : (report.body ?? "")) };
   }
   if (phase.state === "failed") {
     const at = job.entered.failed ?? 0;
@@ -118,7 +134,7 @@ export function reportFile(job: Job, source: string, version: string): { name: s
       ["dispatch", version],
     ];
     const attempts = attemptLines(job);
-    const body = `\`${workload}\` failed: ${phase.reason}.\n${attempts.length ? `${attempts.join("\n")}\n` : ""}\nWritten by dispatch (\`--file-failures\`).`;
+    const body = `\`${workload}\` failed: ${phase.reason}.\n${attempts.length ? `${attempts.join("\n")}\n` : ""}\n${blocks ? `${blocks}\n\n` : ""}Written by dispatch (\`--file-failures\`).`;
     return { name: `${stamp(at)}_${encodeURIComponent(workload)}.failed.md`, text: withFrontMatter(front, body) };
   }
   throw new Error(`${workload} has nothing to file (${phase.state})`);

@@ -6,7 +6,7 @@ export type DenoApi = {
   env: { get(name: string): string | undefined };
   Command: new (
     cmd: string,
-    options: { args: string[]; env: Record<string, string>; stdout: "piped"; stderr: "piped"; stdin: "null" },
+    options: { args: string[]; env: Record<string, string>; stdout: "piped"; stderr: "piped"; stdin: "null" | "piped" },
   ) => { spawn(): DenoChildProcess };
   addSignalListener(signal: "SIGINT" | "SIGTERM" | "SIGWINCH", handler: () => void): void;
   removeSignalListener(signal: "SIGWINCH", handler: () => void): void;
@@ -28,6 +28,7 @@ export type DenoApi = {
 };
 
 export type DenoChildProcess = {
+  readonly pid: number;
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
   /** `code` is 128 + n when signal n ended it. */

@@ -138,7 +138,10 @@ function jobRows(jobs: readonly JobView[], room: number, model: ScreenModel, pai
   return rows;
 }
 
-function jobRow(job: JobView, layout: Layout, { now, width }: ScreenModel, paint: Paint): string {
+function jobRow(given: JobView, layout: Layout, { now, width, status }: ScreenModel, paint: Paint): string {
+  // A booted job's server with a console: its last line says what the workload is doing.
+  const line = given.state === "booting" ? status.servers?.find((s) => s.ip === given.ip)?.console?.line : undefined;
+  const job = line ? { ...given, detail: `${given.detail} › ${line}` } : given;
   const cells = [
     fit(stateEmoji[job.state], 2),
     fit(job.name, layout.name),

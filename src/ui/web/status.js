@@ -123,7 +123,19 @@
         row.dataset.health = s.health;
         const state = s.health === "quarantined" ? `⛔ taken out: ${s.reason}` : s.pending ? `${s.stage}: ${s.pending.action} (${s.pending.reason})` : s.stage;
         const last = s.last ? `${s.last.action} ${s.last.ok ? "done" : `failed: ${s.last.error}`}` : "";
-        row.append(el("td", "", s.name), el("td", "", s.ip), el("td", "", s.power), el("td", "", state), el("td", "", s.job ?? ""), el("td", "", last));
+        // A server with a console: its name opens it live; the firmware's boot error and the last line beside.
+        const name = el("td", "name");
+        if (s.console || s.consoleError) {
+          const open = el("button", "", s.name);
+          open.type = "button";
+          open.title = "show its console live";
+          open.addEventListener("click", () => watchConsole(s.name));
+          name.append(open);
+        } else name.textContent = s.name;
+        const console = el("td", "console detail");
+        if (s.consoleError) console.append(el("div", "firmware", s.consoleError));
+        if (s.console) console.append(el("div", "last", s.console.line));
+        row.append(name, el("td", "", s.ip), el("td", "", s.power), el("td", "", state), el("td", "", s.job ?? ""), el("td", "", last), console);
         return row;
       }),
     );
@@ -137,6 +149,28 @@
     section.querySelector("ol").replaceChildren(
       ...refused.map((r) => el("li", "", `${r.at.slice(11, 19)} ${r.call} from ${r.ip}: ${r.reason}`)),
     );
+  }
+
+  /** One server's console, live: the end of what is kept, then each line as it arrives. */
+  let consoleSource;
+  function watchConsole(name) {
+    consoleSource?.close();
+    const pane = $("#console");
+    pane.hidden = false;
+    pane.querySelector(".server").textContent = name;
+    pane.querySelector("a.kept").href = `/api/servers/${encodeURIComponent(name)}/console`;
+    const pre = pane.querySelector("pre");
+    pre.textContent = "";
+    consoleSource = new EventSource(`/api/servers/${encodeURIComponent(name)}/console/events`);
+    consoleSource.addEventListener("lines", (event) => {
+      const { lines, skipped } = JSON.parse(event.data);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      if (skipped) pre.append(`[… ${skipped} lines skipped: they came faster than this page reads …]\n`);
+      pre.append(lines.map((line) => `${line}\n`).join(""));
+      // Only what the last 2000 lines take: a workload that prints for ever must not fill the page.
+      while (pre.childNodes.length > 200) pre.firstChild.remove();
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    });
   }
 
   function takeTime(now) {

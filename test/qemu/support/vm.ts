@@ -29,6 +29,11 @@ export type VmOptions = {
   readonly memoryMiB?: number;
   /** The firmware variables to start from (copied); OVMF's empty template unless given. */
   readonly varsFrom?: string;
+  /**
+   * Also serve the serial port on this unix socket (QEMU is the server), as a lab reads a VM's
+   * console (`socat - UNIX-CONNECT:PATH`); the serial log file is written all the same.
+   */
+  readonly serialSocket?: string;
   /** More QEMU arguments (a QMP socket, for one). */
   readonly extraArgs?: readonly string[];
 };
@@ -62,7 +67,10 @@ export function qemuArgs(options: VmOptions, varsPath: string, serialPath: strin
     ...["-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n"],
     ...["-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"],
     ...["-netdev", netdev, "-device", nic],
-    ...["-serial", `file:${serialPath}`, "-monitor", "none", "-display", "none", "-nodefaults", "-vga", "none"],
+    ...(options.serialSocket
+      ? ["-chardev", `socket,id=serial0,path=${options.serialSocket},server=on,wait=off,logfile=${serialPath}`, "-serial", "chardev:serial0"]
+      : ["-serial", `file:${serialPath}`]),
+    ...["-monitor", "none", "-display", "none", "-nodefaults", "-vga", "none"],
     ...["-name", options.name],
     ...(options.extraArgs ?? []),
   ];
