@@ -120,6 +120,8 @@ function printTable(log: Log, servers: readonly ControlledServer[], all: readonl
   for (const row of rows) log.info(`  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`);
   const unpowered = all.filter((s) => s.power === undefined).map((s) => s.name);
   if (unpowered.length) log.info(`  without power control (served as any server): ${unpowered.join(", ")}`);
+  // A console is captured per job of a server dispatch controls; without power it is not followed.
+  for (const s of all) if (s.power === undefined && s.console !== undefined) log.warn(`${s.name}: console is not captured: it has no power control (give it power = …)`);
 }
 
 /** The command that reads a server's console; `sol` is built from its IPMI settings. */
