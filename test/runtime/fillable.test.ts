@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { type Fillable, withFillable } from "../../src/runtime/fillable.ts";
-import { handOver } from "../../src/runtime/handed-over.ts";
 import { serveNodeHttp } from "../../src/runtime/node-http.ts";
 import { type DispatchProcess, type Launch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
@@ -105,54 +104,6 @@ describe("node:http with a fillable body", () => {
       await until(() => body.closes.length > 0, "the body closed");
       expect(body.closes).toHaveLength(1);
       expect(String(body.closes[0])).toContain("client closed the connection");
-    } finally {
-      await server.stop();
-    }
-  }, 60_000);
-});
-
-describe("node:http with a handed-over body", () => {
-  // What bun/serve.ts relies on: Bun's write copies the chunk, so it may be freed right after.
-  for (const freesWritten of [true, false]) {
-    test(`its chunks arrive intact against a pausing client, and are ${freesWritten ? "freed once written" : "left alone"} (freesWritten: ${freesWritten})`, async () => {
-      const data = pattern(size, 7);
-      const chunks: Uint8Array[] = [];
-      const server = await serveNodeHttp({
-        hostname: "127.0.0.1",
-        port: 0,
-        freesWritten,
-        fetch: () => {
-          let position = 0;
-          const body = new ReadableStream<Uint8Array>({
-            pull(controller) {
-              if (position >= data.byteLength) return controller.close();
-              const chunk = data.slice(position, position + 64 * 1024);
-              position += chunk.byteLength;
-              chunks.push(chunk);
-              controller.enqueue(chunk);
-            },
-          });
-          return new Response(handOver(body), { headers: { "content-length": String(size) } });
-        },
-      });
-      try {
-        const got = await pausingGet(server.port);
-        expect(got.complete).toBe(true);
-        expect(got.body.equals(Buffer.from(data))).toBe(true);
-        const freed = chunks.filter((chunk) => chunk.byteLength === 0).length;
-        expect(freed).toBe(freesWritten ? chunks.length : 0);
-      } finally {
-        await server.stop();
-      }
-    }, 60_000);
-  }
-
-  test("a body not handed over (shared bytes, as poweroff.efi) is never freed", async () => {
-    const shared = pattern(size, 8);
-    const server = await serveNodeHttp({ hostname: "127.0.0.1", port: 0, freesWritten: true, fetch: () => new Response(shared as Uint8Array<ArrayBuffer>) });
-    try {
-      for (let i = 0; i < 2; i++) expect((await pausingGet(server.port)).body.equals(Buffer.from(shared))).toBe(true);
-      expect(shared.byteLength).toBe(size);
     } finally {
       await server.stop();
     }
