@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import type { Log } from "../core/log.ts";
 import type { Store } from "../core/store.ts";
 import type { Workload } from "../core/workload.ts";
-import { handOver } from "../runtime/handed-over.ts";
 import { serveBytes } from "./bytes.ts";
 import { type AppEnv, clientIp } from "./client-ip.ts";
 import { meter } from "./meter.ts";
@@ -99,7 +98,6 @@ export function bootHandler(deps: BootDeps) {
         deps.store.dispatch({ type: "download-ended", at: deps.now(), ip, name, start: span.start, sent, ...(error !== undefined && { error, upstream: upstream ?? false }) });
       },
     });
-    // Fresh chunks from the source, which keeps none of them: the server may free each once written.
-    return new Response(handOver(body), { status: upstream.status, headers });
+    return new Response(body, { status: upstream.status, headers });
   };
 }

@@ -3,30 +3,21 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
 import { type Fillable, fillableOf } from "./fillable.ts";
-import { isHandedOver, release } from "./handed-over.ts";
 import { type InFlight, type ServeLimits, type ServeOptions, type Server, type StopGrace, serveLimits } from "./types.ts";
-
-export type NodeHttpOptions = ServeOptions & {
-  /**
-   * The runtime's `write` copies each chunk before it returns, so a written chunk of a handed-over
-   * body (runtime/handed-over.ts) may be freed at once. Measured for Bun's node:http; off by default.
-   */
-  readonly freesWritten?: boolean;
-};
 
 /**
  * A fetch-style server on `node:http`, for both runtimes (bun/serve.ts and deno/serve.ts say why
  * each uses it). On an upstream error the connection is destroyed, so a client never mistakes a
  * cut stream for a complete one.
  */
-export async function serveNodeHttp({ hostname, port, fetch, limits, freesWritten = false }: NodeHttpOptions): Promise<Server> {
+export async function serveNodeHttp({ hostname, port, fetch, limits }: ServeOptions): Promise<Server> {
   const limit: ServeLimits = { ...serveLimits, ...limits };
   const sockets = new Set<Socket>();
   /** Requests that carry a body, until their answer is sent: what a stop waits for. */
   const inFlight = new Map<ServerResponse, InFlight>();
   const stopping = { now: false };
   const server = createServer({ maxHeaderSize: limit.maxHeaderBytes }, (incoming, outgoing) => {
-    void handle(incoming, outgoing, fetch, limit, { inFlight, stopping, freesWritten });
+    void handle(incoming, outgoing, fetch, limit, { inFlight, stopping });
   });
   // Bun's (1.4.5) and Deno's (2.9.6) node:http enforce maxHeaderSize but not headersTimeout or
   // requestTimeout: a client that connects and sends nothing, or trickles its headers, is kept
@@ -87,7 +78,7 @@ function clear(socket: Socket): void {
   deadlines.delete(socket);
 }
 
-type ServerState = { readonly inFlight: Map<ServerResponse, InFlight>; readonly stopping: { readonly now: boolean }; readonly freesWritten: boolean };
+type ServerState = { readonly inFlight: Map<ServerResponse, InFlight>; readonly stopping: { readonly now: boolean } };
 
 async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch: ServeOptions["fetch"], limit: ServeLimits, server: ServerState): Promise<void> {
   const socket = incoming.socket;
@@ -159,16 +150,12 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   outgoing.flushHeaders();
   const source = fillableOf(response.body);
   if (source) return sendFilled(outgoing, source, limit.writeStallMs);
-  // The runtime's write copies the chunk (Bun's does: runtime/bun/serve.ts), and its maker keeps none.
-  const freeWritten = server.freesWritten && isHandedOver(response.body);
   const reader = response.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      const room = outgoing.write(value);
-      if (freeWritten) release(value);
-      if (!room) await writeRoom(outgoing, limit.writeStallMs);
+      if (!outgoing.write(value)) await writeRoom(outgoing, limit.writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
