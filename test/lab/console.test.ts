@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { emulatorCertificate } from "../redfish-emulator/certificate.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../redfish-emulator/index.ts";
 import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
 import { type FirmwareServer, firmwareServer } from "../support/emulated-firmware.ts";
-import { tempDirs } from "../support/temp-dirs.ts";
+import { labRig } from "../support/lab-rig.ts";
 import { until } from "../support/until.ts";
 import { pattern } from "../support/workloads.ts";
 
@@ -13,24 +12,13 @@ import { pattern } from "../support/workloads.ts";
 // socket (as QEMU serves a VM's serial port), the firmware and workloads emulated (see
 // emulated-firmware.ts; the real OVMF console is test/qemu/console.test.ts).
 
-const temp = tempDirs();
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-afterAll(() => temp.removeAll());
-
-const root = new URL("../..", import.meta.url).pathname;
+const { temp, cleanup, root, tls } = labRig("console");
 const password = "bmc-Pa55-console";
-let tls: Awaited<ReturnType<typeof emulatorCertificate>>;
-beforeAll(async () => {
-  tls = await emulatorCertificate(temp.make("dispatch-console-tls-"));
-});
 
 async function labFile(servers: FirmwareServer[], sockets: string[]): Promise<string> {
   const bmcs: RedfishEmulator[] = [];
   for (const system of servers) {
-    const bmc = await startRedfishEmulator({ user: "admin", password, tls, system });
+    const bmc = await startRedfishEmulator({ user: "admin", password, tls: tls(), system });
     cleanup.push(() => bmc.stop());
     cleanup.push(() => system.off());
     cleanup.push(() => system.closeSerial());

@@ -1,38 +1,26 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { poweroffEfi } from "../../src/efi/poweroff.ts";
-import { emulatorCertificate } from "../redfish-emulator/certificate.ts";
 import { type RedfishEmulator, startRedfishEmulator } from "../redfish-emulator/index.ts";
 import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
 import { type FirmwareServer, firmwareServer } from "../support/emulated-firmware.ts";
 import { labServer } from "../support/lab.ts";
-import { tempDirs } from "../support/temp-dirs.ts";
+import { labRig } from "../support/lab-rig.ts";
 import { pattern } from "../support/workloads.ts";
 
 // Issue 20 through the real CLI: the lab file's [[rule]]s place workloads on emulated servers
 // (firmware and workload on their own loopback addresses, Redfish BMCs from the project's
 // emulator), and on servers outside the lab file by address.
 
-const temp = tempDirs();
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-afterAll(() => temp.removeAll());
-
-const root = new URL("../..", import.meta.url).pathname;
+const { temp, cleanup, root, tls } = labRig("place");
 const password = "bmc-Pa55-placement";
-let tls: Awaited<ReturnType<typeof emulatorCertificate>>;
-beforeAll(async () => {
-  tls = await emulatorCertificate(temp.make("dispatch-place-tls-"));
-});
 
 /** Servers node-1… with their tags, each behind its own emulated BMC, and the rules after them. */
 async function labFile(servers: { fw: FirmwareServer; tags: string[] }[], rules: string): Promise<{ file: string; bmcs: RedfishEmulator[] }> {
   const bmcs: RedfishEmulator[] = [];
   for (const { fw } of servers) {
-    const bmc = await startRedfishEmulator({ user: "admin", password, tls, system: fw });
+    const bmc = await startRedfishEmulator({ user: "admin", password, tls: tls(), system: fw });
     cleanup.push(() => bmc.stop());
     cleanup.push(() => fw.off());
     bmcs.push(bmc);

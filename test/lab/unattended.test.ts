@@ -1,30 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { emulatorCertificate } from "../redfish-emulator/certificate.ts";
 import { type Quirks, type RedfishEmulator, startRedfishEmulator } from "../redfish-emulator/index.ts";
 import { type DispatchProcess, startDispatchProcess } from "../support/dispatch-process.ts";
 import { type FirmwareServer, firmwareServer } from "../support/emulated-firmware.ts";
-import { tempDirs } from "../support/temp-dirs.ts";
+import { labRig } from "../support/lab-rig.ts";
 import { pattern } from "../support/workloads.ts";
 
 // Issue 18 through the real CLI: dispatch --lab powers emulated servers through Redfish BMCs
 // (the project's emulator over HTTPS), and they behave like firmware and workloads on their own
 // loopback addresses. Nobody touches anything between start and exit.
 
-const temp = tempDirs();
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-afterAll(() => temp.removeAll());
-
-const root = new URL("../..", import.meta.url).pathname;
+const { temp, cleanup, root, tls } = labRig("lab");
 const password = "bmc-Pa55-do-not-leak";
-let tls: Awaited<ReturnType<typeof emulatorCertificate>>;
-beforeAll(async () => {
-  tls = await emulatorCertificate(temp.make("dispatch-lab-tls-"));
-});
 
 type Lab = { servers: FirmwareServer[]; bmcs: RedfishEmulator[]; file: string };
 
@@ -32,7 +20,7 @@ type Lab = { servers: FirmwareServer[]; bmcs: RedfishEmulator[]; file: string };
 async function lab(servers: FirmwareServer[], extra = "", quirks: Quirks = {}): Promise<Lab> {
   const bmcs: RedfishEmulator[] = [];
   for (const system of servers) {
-    const bmc = await startRedfishEmulator({ user: "admin", password, tls, system, quirks });
+    const bmc = await startRedfishEmulator({ user: "admin", password, tls: tls(), system, quirks });
     cleanup.push(() => bmc.stop());
     cleanup.push(() => system.off());
     bmcs.push(bmc);
