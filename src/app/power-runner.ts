@@ -7,8 +7,6 @@ import type { ControlledServer } from "./lab.ts";
 export type PowerRunner = {
   /** Stops carrying out decisions (servers stay as they are: a restart resumes watching them). */
   stop(): void;
-  /** Ends the BMC sessions. */
-  close(): Promise<void>;
 };
 
 export type PowerRunnerDeps = {
@@ -115,9 +113,6 @@ export function startPowerRunner(deps: PowerRunnerDeps): PowerRunner {
       stopped = true;
       unsubscribe();
       clearInterval(poller);
-    },
-    async close() {
-      await Promise.all(deps.servers.map((s) => s.driver.close().catch(() => {})));
     },
   };
 }

@@ -233,7 +233,8 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
         await summaries.finish();
         summaries.stop();
         sinks.stop();
-        await power?.close();
+        // The BMC sessions end last among the lab edges: nothing asks a BMC from here on.
+        await closeLab();
         await capture?.close();
         await state.journal.close();
         await state.lock.release();
