@@ -3,7 +3,6 @@ import { defaultLabRules } from "../core/lab.ts";
 import type { Log } from "../core/log.ts";
 import type { PlacementServer, Rule } from "../core/placement.ts";
 import type { Store } from "../core/store.ts";
-import { LabError, readLab } from "../lab/read.ts";
 import { type Neighbour, addressOf, macOf, readNeighbours } from "../lab/neighbours.ts";
 import { splitCommand } from "../lab/command-line.ts";
 import type { LabServer } from "../lab/types.ts";
@@ -46,6 +45,8 @@ const checkTimeoutMs = 60_000;
  */
 export async function openLab(config: DispatchConfig, runtime: Runtime, log: Log): Promise<OpenedLab | undefined> {
   if (config.lab === undefined) return undefined;
+  // The TOML reader is loaded only by a run with a lab file.
+  const { LabError, readLab } = await import("../lab/read.ts");
   let lab;
   try {
     lab = await readLab(config.lab, { env: runtime.env, readText: (path) => runtime.files.readText(path) });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { jsonParser, type Token } from "stream-json/core/parser.js";
+import type { Token } from "stream-json/core/parser.js";
 import { issueBodyLimit } from "../core/issue.ts";
 import type { Report } from "../core/report.ts";
 
@@ -55,6 +55,8 @@ export async function readReport(
   limits: ReadLimits = readLimits,
 ): Promise<ReadReport> {
   const fields = new ReportFields(open, limits);
+  // Loaded with the first report, not at start: a run spends most of its time serving downloads.
+  const { jsonParser } = await import("stream-json/core/parser.js");
   // The bare tokenizer, called on each decoded chunk: tokens come back in one array per chunk,
   // with no stream or promise per token (a log full of escapes is millions of tokens).
   const tokenize = jsonParser({ packKeys: true, streamKeys: false, packStrings: false, streamStrings: true, packNumbers: true, streamNumbers: false });

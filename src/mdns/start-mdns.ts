@@ -1,6 +1,6 @@
 import type { Log } from "../core/log.ts";
 import { networkInterfaces } from "node:os";
-import { type Announcement, announce } from "./announce.ts";
+import type { Announcement } from "./announce.ts";
 import { type AnnounceTarget, announceTarget } from "./interfaces.ts";
 import { multicastProblem } from "./preflight.ts";
 import { instanceName, serviceTxt } from "./service.ts";
@@ -54,6 +54,8 @@ export async function startMdns(options: MdnsOptions): Promise<Announcement | un
   };
   const announceOn = async (target: AnnounceTarget, on: readonly Nic[]) => {
     await current?.announcement.stop();
+    // ciao is loaded only by a run that announces: about 5 MiB that --no-mdns never needs.
+    const { announce } = await import("./announce.ts");
     current = { announcement: announce({ name, port: options.port, txt, target: { ...target, interfaces: on }, log }), on };
   };
 

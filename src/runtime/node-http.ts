@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { Readable } from "node:stream";
 import { type Fillable, fillableOf } from "./fillable.ts";
+import { isHandedOver, release } from "./handed-over.ts";
 import { type InFlight, type ServeLimits, type ServeOptions, type Server, type StopGrace, serveLimits } from "./types.ts";
 
 /**
@@ -150,12 +151,14 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, fetch
   outgoing.flushHeaders();
   const source = fillableOf(response.body);
   if (source) return sendFilled(outgoing, source, limit.writeStallMs);
+  // A handed-over chunk is freed once written (runtime/handed-over.ts); any other is left alone.
+  const written = isHandedOver(response.body) ? release : undefined;
   const reader = response.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await writeRoom(outgoing, limit.writeStallMs);
+      if (!outgoing.write(value, written && (() => written(value)))) await writeRoom(outgoing, limit.writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
@@ -171,26 +174,39 @@ const fillBytes = 1024 * 1024;
 
 /**
  * Sends a fillable body (runtime/fillable.ts) through buffers used again and again: a buffer is
- * filled again only once its write has called back (node:http may hold it until then). Should a
- * callback be late, a new buffer is taken rather than waiting on it; at most two are kept. Ends
- * or breaks the connection as the stream path does.
+ * filled again only once its write has called back (node:http may hold it until then). The
+ * next buffer is filled while the last one is written, so the disk read (on the runtime's
+ * thread pool) and the socket write (on this thread) overlap. Should a callback be late, a new
+ * buffer is taken rather than waiting on it; at most two are kept. Ends or breaks the
+ * connection as the stream path does.
  */
 async function sendFilled(outgoing: ServerResponse, source: Fillable, writeStallMs: number): Promise<void> {
   const free: Buffer[] = [];
   const release = (buffer: Buffer) => {
     if (free.length < 2) free.push(buffer);
   };
+  const fillNext = () => {
+    const buffer = free.pop() ?? Buffer.allocUnsafe(fillBytes);
+    return source.fill(buffer).then((read) => ({ buffer, read }));
+  };
+  let next: ReturnType<typeof fillNext> | undefined;
   try {
+    next = fillNext();
     for (;;) {
-      const buffer = free.pop() ?? Buffer.allocUnsafe(fillBytes);
-      const read = await source.fill(buffer);
+      const { buffer, read } = await next;
+      next = undefined;
       if (read === 0) break;
+      next = fillNext();
+      // Settled (and its error taken) at the next turn, or when the download is abandoned.
+      next.catch(() => {});
       if (!outgoing.write(read === buffer.byteLength ? buffer : buffer.subarray(0, read), () => release(buffer))) await writeRoom(outgoing, writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
     source.close();
   } catch (error) {
+    // A read still under way finishes before the source is closed under it.
+    await next?.catch(() => {});
     source.close(error);
     outgoing.destroy();
   }

@@ -6,6 +6,7 @@ import { type Fillable, withFillable } from "../../src/runtime/fillable.ts";
 import { serveNodeHttp } from "../../src/runtime/node-http.ts";
 import { type DispatchProcess, type Launch, startDispatchProcess } from "../support/dispatch-process.ts";
 import { http } from "../support/http-client.ts";
+import { pausingGet } from "../support/pausing-get.ts";
 import { tempDirs } from "../support/temp-dirs.ts";
 import { until } from "../support/until.ts";
 import { pattern } from "../support/workloads.ts";
@@ -35,29 +36,6 @@ function recordedBody(data: Uint8Array, failAt?: number) {
     close: (reason) => void closes.push(reason),
   };
   return { stream: withFillable(stream, source), buffers, closes, streamPulled: () => streamPulled };
-}
-
-/** GET with a client that reads in bursts with pauses, as a slow firmware does; the bytes and how it ended. */
-function pausingGet(port: number, from = "127.0.0.1", url = "/"): Promise<{ body: Buffer; complete: boolean }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const done = (complete: boolean) => resolve({ body: Buffer.concat(chunks), complete });
-    const req = request({ host: "127.0.0.1", port, path: url, localAddress: from, agent: false }, (res) => {
-      let reads = 0;
-      res.on("data", (data: Buffer) => {
-        chunks.push(data);
-        if (++reads % 16 === 0) {
-          res.pause();
-          setTimeout(() => res.resume(), 2);
-        }
-      });
-      res.on("end", () => done(res.complete));
-      res.on("aborted", () => done(false));
-      res.on("error", () => done(false));
-    });
-    req.on("error", () => done(false));
-    req.end();
-  });
 }
 
 describe("node:http with a fillable body", () => {
