@@ -43,7 +43,7 @@ export async function startDispatchProcess(source: DispatchSource, filter: strin
         ["--dir", source.dir, ...(features?.reportsFolder ? ["--reports", join(state, "reports")] : [])];
   const extraCa = source.kind === "release" && source.ca ? { NODE_EXTRA_CA_CERTS: source.ca } : {};
   const child = track(Bun.spawn(
-    [process.execPath, ...(process.env.BENCH_BUN_FLAGS ? process.env.BENCH_BUN_FLAGS.split(" ") : []), join(root, "src/main.ts"), ...from, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state, filter],
+    [process.execPath, join(root, "src/main.ts"), ...from, "--bind", "127.0.0.1:0", "--no-mdns", "--state", state, filter],
     { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "", ...extraCa } },
   ));
   const stop = async () => {

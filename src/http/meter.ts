@@ -1,4 +1,5 @@
 import { fillableOf, withFillable } from "../runtime/fillable.ts";
+import { handOver, isHandedOver } from "../runtime/handed-over.ts";
 
 export type MeterHooks = {
   /** Bytes that left towards the client; called at most every `everyMs`, and once at the end. */
@@ -12,6 +13,7 @@ export type MeterHooks = {
 /**
  * Passes an upstream body through untouched while counting it. Upstream errors are passed on
  * as errors, so the server's connection breaks instead of ending as a short "complete" body.
+ * Chunks handed over by the upstream (runtime/handed-over.ts) are handed over still.
  */
 export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): ReadableStream<Uint8Array> {
   // Taken before the stream is locked by our reader; the server reads one form or the other.
@@ -65,6 +67,7 @@ export function meter(body: ReadableStream<Uint8Array>, hooks: MeterHooks): Read
     // 512 KiB) per download for nothing, since fetch keeps its own buffer (32 slow clients: about
     // 15 MiB less at the peak).
   }, { highWaterMark: 0 });
+  if (isHandedOver(body)) handOver(metered);
   if (!source) return metered;
   // The same count over the fillable form: the server's buffers are filled straight from the source.
   return withFillable(metered, {

@@ -1,5 +1,6 @@
 import { selectWorkloads } from "../../core/workload.ts";
 import { openAsset } from "../../github/asset-stream.ts";
+import { handOverBody } from "../../runtime/handed-over.ts";
 import { createOctokit } from "../../github/client.ts";
 import { describeRelease, fetchRelease } from "../../github/release.ts";
 import { formatBytes } from "../../status/bytes.ts";
@@ -30,7 +31,8 @@ export async function releaseSource(config: DispatchConfig, userAgent: string, l
     context: { repository: `${owner}/${repo}`, release: release.tag },
     workloads,
     stateKey: [owner, repo, release.tag],
-    open: (workload, range, signal) => openAsset({ url: workload.source, apiUrl: config.apiUrl, token, userAgent, range, signal }),
+    // Fetched chunks are the server's to free once written (runtime/handed-over.ts).
+    open: async (workload, range, signal) => handOverBody(await openAsset({ url: workload.source, apiUrl: config.apiUrl, token, userAgent, range, signal })),
   };
 }
 
