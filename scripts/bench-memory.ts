@@ -36,7 +36,10 @@ try {
     const many = await slowClients(rig, "slow-", file, clients, values.rate, 31);
     for (const r of [one, many]) {
       log(`round ${round}: ${r.clients} client(s) at ${r.rate}B/s, ${mib(r.bytesEach)} each: idle ${mib(r.idle)}, peak ${mib(r.peak)} (${r.seconds.toFixed(0)} s)`);
-      if (r.failures.length > 0) log(`  failures: ${r.failures.join("; ")}`);
+      if (r.failures.length > 0) {
+        log(`  failures: ${r.failures.join("; ")}`);
+        process.exitCode = 1;
+      }
     }
   }
 } finally {

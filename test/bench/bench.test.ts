@@ -92,3 +92,23 @@ test.skipIf(!canRun)(
   },
   180_000,
 );
+
+test.skipIf(!canRun)(
+  "scripts/bench-memory.ts measures the memory rows alone, and every download completes",
+  async () => {
+    const child = Bun.spawn([process.execPath, "scripts/bench-memory.ts", "--size-mib", "8", "--clients", "3", "--rate", "8M"], {
+      cwd: root,
+      env: { ...process.env, TMPDIR: benchTmp },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    expect({ code: await child.exited, stderr: stderr.slice(-2000) }).toMatchObject({ code: 0 });
+    const rows = [...stderr.matchAll(/round 1: (\d+) client\(s\) at 8MB\/s, 8 MiB each: idle (\d+) MiB, peak (\d+) MiB/g)];
+    expect(rows.map((r) => Number(r[1]))).toEqual([1, 3]);
+    for (const [, , idle, peak] of rows) expect(Number(peak)).toBeGreaterThanOrEqual(Number(idle));
+    expect(stderr).not.toContain("failures:");
+    expect(readdirSync(benchTmp)).toEqual([]);
+  },
+  60_000,
+);
