@@ -14,7 +14,8 @@ export type Unfiled = { readonly name: string; readonly reason: string; readonly
 
 /**
  * Writes the text of each job GitHub refused to file beside the journal, where a person can
- * read it; the journal keeps the report too, and the next start files it from there.
+ * read it, and of each second report it refused to add to a job's issue (the issue locked or
+ * gone); the journal keeps them too, and the next start files them from there.
  */
 export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly Job[], context: RunContext): Promise<Unfiled[]> {
   const kept: Unfiled[] = [];
@@ -35,6 +36,27 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
       // The journal still holds it; the message names the state folder either way.
     }
     kept.push({ name: job.name, reason: phase.lastError ?? "GitHub refused it", keptAt });
+  }
+  for (const job of jobs) {
+    const phase = job.phase;
+    if (phase.state !== "finished") continue;
+    for (const [i, extra] of (phase.extras ?? []).entries()) {
+      if (extra.filed || !extra.refused) continue;
+      const name = `${job.name} (second report ${i + 1})`;
+      const reason = extra.lastError ?? "GitHub refused it";
+      if (extra.report.kept) {
+        kept.push({ name, reason, keptAt: join(stateDir, extra.report.kept.file) });
+        continue;
+      }
+      const keptAt = join(stateDir, "reports", `${encodeURIComponent(job.name)}.${extra.at}.second-${i + 1}.md`);
+      try {
+        await files.mkdirp(join(stateDir, "reports"));
+        await files.writeDurably(keptAt, `# ${extra.report.title}\n\n${extra.report.body ?? ""}\n`);
+      } catch {
+        // The journal still holds it, as above.
+      }
+      kept.push({ name, reason, keptAt });
+    }
   }
   return kept;
 }

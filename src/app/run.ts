@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { countByState, filingRefused } from "../core/selectors.ts";
+import { countByState, filingRefused, refusedExtras } from "../core/selectors.ts";
 import { summaryRows, tally } from "../core/summary.ts";
 import { createFilingOctokit } from "../github/client.ts";
 import { summaryIssueApi } from "../github/summary-issue.ts";
@@ -208,7 +208,7 @@ export async function startDispatch(given: DispatchConfig, runtime: Runtime, out
 
   const settled = sinks.settled.then(async (): Promise<Settled> => {
     const counts = countByState(store.state);
-    const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter(filingRefused), source.context);
+    const unfiled = await keepUnfiled(runtime.files, stateDir, store.state.jobs.filter((job) => filingRefused(job) || refusedExtras(job).length > 0), source.context);
     const takenOut = (store.state.lab?.servers ?? []).flatMap((s) => (s.health.state === "quarantined" ? [`${s.name}: ${s.health.reason}`] : []));
     return { finished: counts.finished, failed: counts.failed, labelled: tally(summaryRows(store.state, failLabels)).labelled, unfiled, takenOut };
   });

@@ -43,6 +43,7 @@ export type DispatchEvent =
   | { readonly type: "issue-filed"; readonly at: Time; readonly name: string; readonly issue: FiledIssue; readonly for?: IssueKind }
   /** A second report (see `ExtraReport`) was filed as a comment on its job's issue. */
   | { readonly type: "extra-filed"; readonly at: Time; readonly name: string; readonly index: number; readonly issue: FiledIssue }
+  | { readonly type: "extra-failed"; readonly at: Time; readonly name: string; readonly index: number; readonly error: string; readonly permanent?: boolean }
   /** `permanent`: GitHub refuses until its settings or the token change (no rate limit, no outage). */
   | { readonly type: "filing-failed"; readonly at: Time; readonly name: string; readonly error: string; readonly permanent?: boolean; readonly for?: IssueKind }
   /**

@@ -33,6 +33,10 @@ export type ExtraReport = {
   readonly report: Report;
   /** Where it was filed; unset while waiting for the job's issue or for GitHub. */
   readonly filed?: FiledIssue;
+  /** Why the last attempt to file it failed. */
+  readonly lastError?: string;
+  /** GitHub refused that attempt for good (the issue locked or gone, permissions): see `lastError`. */
+  readonly refused?: boolean;
 };
 
 /** One server's go at a job: handed out, and how far it got. */

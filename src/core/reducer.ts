@@ -131,7 +131,25 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
         updateJob(state, event.name, (job) => {
           const phase = job.phase;
           if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
-          const extras = phase.extras.map((extra, i) => (i === event.index ? { ...extra, filed: event.issue } : extra));
+          const extras = phase.extras.map((extra, i) => {
+            if (i !== event.index) return extra;
+            const { lastError: _, refused: __, ...rest } = extra;
+            return { ...rest, filed: event.issue };
+          });
+          return { ...job, phase: { ...phase, extras } };
+        }),
+      );
+
+    case "extra-failed":
+      return noted(
+        updateJob(state, event.name, (job) => {
+          const phase = job.phase;
+          if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
+          const extras = phase.extras.map((extra, i) => {
+            if (i !== event.index) return extra;
+            const { refused: _, ...rest } = extra;
+            return { ...rest, lastError: event.error, ...(event.permanent && { refused: true }) };
+          });
           return { ...job, phase: { ...phase, extras } };
         }),
       );
@@ -422,6 +440,10 @@ function restarted(state: DispatchState, at: Time, timeouts: Timeouts): Dispatch
     if ((phase.state === "reported" || phase.state === "failed") && phase.refused) {
       const { refused: _, ...rest } = phase;
       return { ...job, phase: rest };
+    }
+    if (phase.state === "finished" && phase.extras?.some((extra) => extra.refused)) {
+      const extras = phase.extras.map(({ refused: _, ...extra }) => extra);
+      return { ...job, phase: { ...phase, extras } };
     }
     return job;
   });

@@ -112,5 +112,12 @@ export function filingRefused(job: Job): boolean {
  */
 export function isSettledOrRefused(state: DispatchState, fileFailures: boolean): boolean {
   const ended = (job: Job) => job.phase.state === "finished" || job.phase.state === "failed" || (job.phase.state === "reported" && filingRefused(job));
-  return state.jobs.every(ended) && state.jobs.every((job) => (!needsIssue(job, fileFailures) || filingRefused(job)) && pendingExtras(job).length === 0);
+  return state.jobs.every(ended) && state.jobs.every((job) => (!needsIssue(job, fileFailures) || filingRefused(job)) && pendingExtras(job).length === refusedExtras(job).length);
+}
+
+/** A finished job's second reports that GitHub refused to add for good (its issue locked or gone). */
+export function refusedExtras(job: Job): number[] {
+  const phase = job.phase;
+  if (phase.state !== "finished" || !phase.extras) return [];
+  return phase.extras.flatMap((extra, i) => (!extra.filed && extra.refused ? [i] : []));
 }

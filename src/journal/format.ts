@@ -88,6 +88,7 @@ export const EventSchema = v.variant("type", [
   v.object({ type: v.literal("reported"), at: time, ip: text, report }),
   v.object({ type: v.literal("issue-filed"), at: time, name: text, issue, for: issueKind }),
   v.object({ type: v.literal("extra-filed"), at: time, name: text, index: count, issue }),
+  v.object({ type: v.literal("extra-failed"), at: time, name: text, index: count, error: text, permanent: v.optional(v.boolean()) }),
   v.object({ type: v.literal("filing-failed"), at: time, name: text, error: text, permanent: v.optional(v.boolean()), for: issueKind }),
   v.object({ type: v.literal("restarted"), at: time, timeouts }),
   v.object({ type: v.literal("tick"), at: time }),

@@ -52,6 +52,7 @@ export function countEvents(store: Store): Counters {
         if (before !== after) issuesFiled++;
         break;
       case "filing-failed":
+      case "extra-failed":
         filingFailures++;
         break;
       case "booted":

@@ -37,6 +37,11 @@ export function logEntries({ event, before, after, outcome }: Change): LogEntry[
         message: `${stateEmoji[job.phase.state]} ${name}: filing the issue failed, will retry: ${event.error}`,
         fields: { ...fieldsOf(job), error: event.error },
       });
+    } else if (event.type === "extra-failed" && event.name === name && job.phase.state === "finished") {
+      entries.push({
+        message: `${stateEmoji.finished} ${name}: adding the second report to its issue failed, will retry: ${event.error}`,
+        fields: { ...fieldsOf(job), error: event.error },
+      });
     } else if (event.type === "extra-filed" && event.name === name && job.phase.state === "finished") {
       const filed = job.phase.extras?.[event.index]?.filed;
       if (filed) entries.push({ message: `${stateEmoji.finished} ${name}: second report added: ${filed.url}`, fields: { ...fieldsOf(job), issue: filed.url } });

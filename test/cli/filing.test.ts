@@ -1,27 +1,31 @@
 // Fields GitHub refuses, through the real CLIs: dispatch as a process against the fake GitHub
 // (which names one refused value per 422, as GitHub does), the report sent by `dispatch beacon`.
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { type FakeGitHub, type FakeGitHubOptions, startFakeGitHub } from "../fake-github/index.ts";
 import { runBeacon } from "../beacon/support/beacon-cli.ts";
-import { bootOnce } from "../support/cycle.ts";
+import { bootOnce, report } from "../support/cycle.ts";
 import { type DispatchProcess, fakeGitHubFlags, startDispatchProcess } from "../support/dispatch-process.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 import { until } from "../support/until.ts";
 import { efi } from "../support/workloads.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const fakes: FakeGitHub[] = [];
 const processes: DispatchProcess[] = [];
+const temp = tempDirs();
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((d) => d.stop()));
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  temp.removeAll();
 });
 
-async function serve(options: Partial<FakeGitHubOptions>) {
+async function serve(options: Partial<FakeGitHubOptions>, extra: string[] = []) {
   const gh = await startFakeGitHub({ releases: [{ tag: "v1", assets: [efi("memtest.efi", 4096)] }], ...options });
   fakes.push(gh);
   const d = await startDispatchProcess(
     { command: [process.execPath, "src/main.ts"], cwd: root, env: { PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", GITHUB_TOKEN: gh.token } },
-    [...fakeGitHubFlags(gh), "--log-format", "plain", "--exit-when-done"],
+    [...fakeGitHubFlags(gh), "--log-format", "plain", "--exit-when-done", ...extra],
   );
   processes.push(d);
   return { gh, d };
@@ -67,5 +71,35 @@ describe("only the values GitHub refuses are left out, and the report is always 
     // Two refusals, two 422s, then the issue: never a start again with every field.
     const creates = gh.requests.filter((r) => r.method === "POST" && r.path.endsWith("/issues"));
     expect(creates).toHaveLength(4); // the start-up check (empty title), two 422s, the issue
+  }, 40_000);
+});
+
+describe("a second report GitHub refuses for good does not hold the run", () => {
+  test("issues turned off after the job's issue: --exit-when-done exits 1, names it and keeps its text", async () => {
+    // Two jobs, so the run is not over once the first is filed.
+    // A state folder of the test's own: the kept texts are read after dispatch has exited.
+    const state = temp.make("dispatch-refused-extra-");
+    const { gh, d } = await serve({ releases: [{ tag: "v1", assets: [efi("memtest.efi", 4096), efi("stream.efi", 4097)] }] }, ["--state", state]);
+    await bootOnce(d.url, "127.0.0.1");
+    const first = await runBeacon(["report", "-t", "memtest passed", "--url", d.url, "--no-mdns"], { stdin: "all good\n" });
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    await until(() => gh.issues.length === 1, "the job's issue");
+    gh.settings.hasIssues = false;
+    // The same server reports again: kept as a second report, then refused by GitHub (410) for good.
+    const second = await runBeacon(["report", "-t", "rerun: DIMM 3 errors", "--url", d.url, "--no-mdns"], { stdin: "EDAC: 12 CE on DIMM 3\n" });
+    expect(second).toMatchObject({ code: 0, stderr: "" });
+    await until(() => d.output().includes("adding the second report to its issue failed, will retry: "), "the refusal logged");
+    // The other job runs and is refused too; then nothing waiting could bring is left.
+    await bootOnce(d.url, "127.0.0.2");
+    expect((await report(d.url, "127.0.0.2", { title: "stream passed" })).status).toBe(200);
+    expect(await exits(d)).toEqual({ code: 1 });
+    const output = d.output();
+    expect(output).toContain("not filed: filing the issue: issues are turned off for the repository (410).");
+    const kept = /memtest\.efi \(second report 1\): its text is in (\S+)/.exec(output);
+    expect(kept).not.toBeNull();
+    expect(readFileSync(kept![1]!, "utf8")).toBe("# rerun: DIMM 3 errors\n\nEDAC: 12 CE on DIMM 3\n\n");
+    expect(output).toContain("stream.efi: its text is in ");
+    expect(gh.issues).toHaveLength(1);
+    expect(gh.comments).toHaveLength(0);
   }, 40_000);
 });

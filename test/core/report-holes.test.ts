@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { DispatchEvent } from "../../src/core/events.ts";
 import { type DispatchState, initialState } from "../../src/core/job.ts";
 import { reduce, step } from "../../src/core/reducer.ts";
-import { heldBy, isSettled, pendingExtras } from "../../src/core/selectors.ts";
+import { heldBy, isSettled, isSettledOrRefused, pendingExtras, refusedExtras } from "../../src/core/selectors.ts";
 import type { Workload } from "../../src/core/workload.ts";
 
 // Issue 17: a report is proof the workload ran; no report is refused while its workload runs.
@@ -109,5 +109,26 @@ describe("a second, different report", () => {
     s = run(s, { type: "extra-filed", name: "a.efi", index: 0, issue: { url: "u1#c1" }, at: 12 });
     expect(isSettled(s, false)).toBe(true);
     expect(pendingExtras(jobOf(s, "a.efi"))).toEqual([]);
+  });
+
+  test("one GitHub refuses for good lets a run end (--exit-when-done) but not settle; a restart tries it again", () => {
+    let s = run(reportedRun(), reported("1", 5, "second"), { type: "issue-filed", name: "a.efi", issue: { number: 1, url: "u1" }, at: 6 });
+    s = run(s, get("2", 7), whole("2", "b.efi", 8), booted("2", 9), reported("2", 10), { type: "issue-filed", name: "b.efi", issue: { number: 2, url: "u2" }, at: 11 });
+    s = run(s, { type: "extra-failed", name: "a.efi", index: 0, error: "502", at: 12 });
+    expect(phaseOf(s, "a.efi")).toMatchObject({ extras: [{ lastError: "502" }] });
+    expect(isSettledOrRefused(s, false)).toBe(false);
+    s = run(s, { type: "extra-failed", name: "a.efi", index: 0, error: "issues are turned off", permanent: true, at: 13 });
+    expect(refusedExtras(jobOf(s, "a.efi"))).toEqual([0]);
+    expect(isSettledOrRefused(s, false)).toBe(true);
+    expect(isSettled(s, false)).toBe(false);
+    const restarted = run(s, { type: "restarted", at: 14, timeouts });
+    expect(refusedExtras(jobOf(restarted, "a.efi"))).toEqual([]);
+    expect(isSettledOrRefused(restarted, false)).toBe(false);
+    // Filed at last: the error goes with the refusal.
+    const filed = run(s, { type: "extra-filed", name: "a.efi", index: 0, issue: { url: "u1#c1" }, at: 15 });
+    expect(phaseOf(filed, "a.efi")).toMatchObject({ extras: [{ filed: { url: "u1#c1" } }] });
+    const phase = phaseOf(filed, "a.efi");
+    expect(phase.state === "finished" && phase.extras?.[0]).not.toHaveProperty("lastError");
+    expect(isSettled(filed, false)).toBe(true);
   });
 });

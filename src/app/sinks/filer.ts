@@ -112,7 +112,13 @@ export function startFiler(deps: FilerDeps): Filer {
       const failure = deps.classify(error, deps.now());
       if (failure.uncertain) extrasUncertain.add(key);
       if (stopped) return;
-      const delay = failure.retryAt !== undefined ? Math.max(0, failure.retryAt - deps.now()) : deps.retryDelayMs(n);
+      deps.store.dispatch({ type: "extra-failed", at: deps.now(), name, index, error: failure.message, ...(failure.permanent && { permanent: true }) });
+      const delay =
+        failure.retryAt !== undefined
+          ? Math.max(0, failure.retryAt - deps.now())
+          : failure.permanent
+            ? (deps.refusedDelayMs ?? refusedBackoff)(n)
+            : deps.retryDelayMs(n);
       const timer = setTimeout(() => {
         timers.delete(timer);
         void addExtra(name);
