@@ -14,8 +14,8 @@ export type Unfiled = { readonly name: string; readonly reason: string; readonly
 
 /**
  * Writes the text of each job GitHub refused to file beside the journal, where a person can
- * read it, and of each second report it refused to add to a job's issue (the issue locked or
- * gone); the journal keeps them too, and the next start files them from there.
+ * read it, and of each second report it refused to add to a job's issue (issues turned off
+ * since, the token's rights taken away); the journal keeps them too, and the next start files them from there.
  */
 export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly Job[], context: RunContext): Promise<Unfiled[]> {
   const kept: Unfiled[] = [];

@@ -35,7 +35,7 @@ export type ExtraReport = {
   readonly filed?: FiledIssue;
   /** Why the last attempt to file it failed. */
   readonly lastError?: string;
-  /** GitHub refused that attempt for good (the issue locked or gone, permissions): see `lastError`. */
+  /** GitHub refused that attempt for good (issues turned off since, permissions): see `lastError`. */
   readonly refused?: boolean;
 };
 

@@ -115,7 +115,7 @@ export function isSettledOrRefused(state: DispatchState, fileFailures: boolean):
   return state.jobs.every(ended) && state.jobs.every((job) => (!needsIssue(job, fileFailures) || filingRefused(job)) && pendingExtras(job).length === refusedExtras(job).length);
 }
 
-/** A finished job's second reports that GitHub refused to add for good (its issue locked or gone). */
+/** A finished job's second reports that GitHub refused to add for good (issues turned off since, the token's rights taken away). */
 export function refusedExtras(job: Job): number[] {
   const phase = job.phase;
   if (phase.state !== "finished" || !phase.extras) return [];

@@ -182,7 +182,7 @@ const fillBytes = 1024 * 1024;
  */
 async function sendFilled(outgoing: ServerResponse, source: Fillable, writeStallMs: number): Promise<void> {
   const free: Buffer[] = [];
-  const release = (buffer: Buffer) => {
+  const reuse = (buffer: Buffer) => {
     if (free.length < 2) free.push(buffer);
   };
   const fillNext = () => {
@@ -199,7 +199,7 @@ async function sendFilled(outgoing: ServerResponse, source: Fillable, writeStall
       next = fillNext();
       // Settled (and its error taken) at the next turn, or when the download is abandoned.
       next.catch(() => {});
-      if (!outgoing.write(read === buffer.byteLength ? buffer : buffer.subarray(0, read), () => release(buffer))) await writeRoom(outgoing, writeStallMs);
+      if (!outgoing.write(read === buffer.byteLength ? buffer : buffer.subarray(0, read), () => reuse(buffer))) await writeRoom(outgoing, writeStallMs);
       if (outgoing.destroyed) throw new Error("client closed the connection");
     }
     outgoing.end();
