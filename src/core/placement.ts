@@ -1,3 +1,4 @@
+import type { RuleTerms } from "./rule-terms.ts";
 import type { Workload } from "./workload.ts";
 
 /**
@@ -6,19 +7,6 @@ import type { Workload } from "./workload.ts";
  * (`each`), and its own limits. The plan is worked out once, from the rules, the workloads and
  * the lab file's servers; the journal records it, so a resumed run keeps it.
  */
-
-/** What a rule says about the workloads it matches. Unset keys say nothing. */
-export type RuleTerms = {
-  /** A server must carry every one of these tags. */
-  readonly tags?: readonly string[];
-  /** Only these servers: lab file names, or addresses (for servers outside the lab file). */
-  readonly servers?: readonly string[];
-  /** One job per matching server, named `WORKLOAD@SERVER`. */
-  readonly each?: boolean;
-  readonly runMs?: number;
-  readonly downloadMs?: number;
-  readonly retries?: number;
-};
 
 /** A `[[rule]]` of the lab file. */
 export type Rule = RuleTerms & {

@@ -1,5 +1,5 @@
 import { type BootType, bootTypeOf } from "./content-types.ts";
-import type { RuleTerms } from "./placement.ts";
+import type { RuleTerms } from "./rule-terms.ts";
 
 /** One queued release asset: what dispatch knows about it without asking GitHub again. */
 export type Workload = {

@@ -1,5 +1,5 @@
 import { parseDuration } from "../core/duration.ts";
-import type { RuleTerms } from "../core/placement.ts";
+import type { RuleTerms } from "../core/rule-terms.ts";
 
 /**
  * A release asset's label (set when uploading; GitHub shows it in place of the file's name) may

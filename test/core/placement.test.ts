@@ -6,7 +6,7 @@ import { type PlacementServer, type Rule, globMatches, planJobs } from "../../sr
 import { reduce, step } from "../../src/core/reducer.ts";
 import { heldBy } from "../../src/core/selectors.ts";
 import { summaryRows } from "../../src/core/summary.ts";
-import type { RuleTerms } from "../../src/core/placement.ts";
+import type { RuleTerms } from "../../src/core/rule-terms.ts";
 import type { Workload } from "../../src/core/workload.ts";
 
 // Issue 20: which server runs what. The plan is worked out from the rules, the workloads and
