@@ -36,5 +36,6 @@ export type ReportSink = {
    */
   addExtra(job: Job, index: number, options: { readonly lookFirst: boolean }): Promise<FiledIssue>;
   /** What a failed `file` says about the next attempt. */
-  classify(error: unknown, now: number): FilingFailure;
+  /** `doing` names what failed, for the message (by default: filing the issue). */
+  classify(error: unknown, now: number, doing?: string): FilingFailure;
 };

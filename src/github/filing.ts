@@ -14,11 +14,11 @@ const secondaryWaitMs = 60_000;
  * `retry-after`, else a minute) are refusals that name a time; 5xx, timeouts and lost
  * connections leave the outcome unknown; every other answer is a plain refusal.
  */
-export function classifyFilingError(error: unknown, now: number): FilingFailure {
+export function classifyFilingError(error: unknown, now: number, doing = "filing the issue"): FilingFailure {
   const e = error as ErrorLike;
   const headers = e.response?.headers ?? {};
   const status = e.response ? e.status : undefined;
-  const explain = (why?: string) => explainGitHubError(error, `filing the issue${why ? ` (${why})` : ""}`);
+  const explain = (why?: string) => explainGitHubError(error, `${doing}${why ? ` (${why})` : ""}`);
   if (status === 403 || status === 429) {
     const retryAfter = Number(headers["retry-after"]);
     const reset = Number(headers["x-ratelimit-reset"]);
@@ -29,9 +29,9 @@ export function classifyFilingError(error: unknown, now: number): FilingFailure 
     if (Number.isFinite(retryAfter) && headers["retry-after"] !== undefined) return rateLimited(now + retryAfter * 1000, "secondary rate limit", explain);
     if (status === 429 || /secondary rate limit/i.test(e.message ?? "")) return rateLimited(now + secondaryWaitMs, "secondary rate limit", explain);
   }
-  if (status === undefined || status >= 500) return { uncertain: true, permanent: false, message: explain("outcome unknown: will look for the issue before filing again") };
+  if (status === undefined || status >= 500) return { uncertain: true, permanent: false, message: explain("outcome unknown: will look whether it went through before trying again") };
   if (status === 401 || status === 403 || status === 404 || status === 410) {
-    return { uncertain: false, permanent: true, message: refusedForGood(error, status) };
+    return { uncertain: false, permanent: true, message: refusedForGood(error, status, doing) };
   }
   return { uncertain: false, permanent: false, message: explain() };
 }
@@ -41,11 +41,11 @@ function rateLimited(at: number, what: string, explain: (why?: string) => string
 }
 
 /** What GitHub's lasting refusal means for the run, in words for every view. */
-function refusedForGood(error: unknown, status: number): string {
+function refusedForGood(error: unknown, status: number, doing: string): string {
   const why =
     status === 410
-      ? "filing the issue: issues are turned off for the repository (410). Turn them on (Settings → General → Features → Issues)."
-      : explainGitHubError(error, "filing the issue");
+      ? `${doing}: issues are turned off for the repository (410). Turn them on (Settings → General → Features → Issues).`
+      : explainGitHubError(error, doing);
   return `${why} GitHub will refuse this until the token or the repository's settings change: the report is kept, dispatch tries again every 10 minutes, and the next start files it.`;
 }
 

@@ -94,6 +94,7 @@ describe("a second report GitHub refuses for good does not hold the run", () => 
     expect((await report(d.url, "127.0.0.2", { title: "stream passed" })).status).toBe(200);
     expect(await exits(d)).toEqual({ code: 1 });
     const output = d.output();
+    expect(output).toContain("not filed: adding the second report to the job's issue: issues are turned off for the repository (410).");
     expect(output).toContain("not filed: filing the issue: issues are turned off for the repository (410).");
     const kept = /memtest\.efi \(second report 1\): its text is in (\S+)/.exec(output);
     expect(kept).not.toBeNull();

@@ -13,7 +13,7 @@ export type FilerDeps = {
   readonly file: (job: Job, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
   /** Adds a job's second report to its issue; with `lookFirst`, returns what an earlier attempt added, if any. */
   readonly addExtra: (job: Job, index: number, options: { readonly lookFirst: boolean }) => Promise<FiledIssue>;
-  readonly classify: (error: unknown, now: number) => FilingFailure;
+  readonly classify: (error: unknown, now: number, doing?: string) => FilingFailure;
   /** Wait before retry number `attempt` (1-based) when GitHub named no time. */
   readonly retryDelayMs: (attempt: number) => number;
   /** The same after a refusal for good; default `refusedBackoff`. */
@@ -109,7 +109,7 @@ export function startFiler(deps: FilerDeps): Filer {
     } catch (error) {
       const n = (extraAttempts.get(name) ?? 0) + 1;
       extraAttempts.set(name, n);
-      const failure = deps.classify(error, deps.now());
+      const failure = deps.classify(error, deps.now(), "adding the second report to the job's issue");
       if (failure.uncertain) extrasUncertain.add(key);
       if (stopped) return;
       deps.store.dispatch({ type: "extra-failed", at: deps.now(), name, index, error: failure.message, ...(failure.permanent && { permanent: true }) });
