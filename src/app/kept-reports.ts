@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type RunContext, failureIssue } from "../core/issue.ts";
 import type { Job } from "../core/job.ts";
+import { refusedExtras } from "../core/selectors.ts";
 import type { Files } from "../runtime/types.ts";
 
 /** Where a job's report text is kept on the dispatch host (the state folder's `reports/`). */
@@ -28,20 +29,13 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
       continue;
     }
     const keptAt = keptReportPath(stateDir, job);
-    const { title, body } = phase.state === "reported" ? { title: phase.report.title, body: phase.report.body ?? "" } : failureIssue(job, context);
-    try {
-      await files.mkdirp(join(stateDir, "reports"));
-      await files.writeDurably(keptAt, `# ${title}\n\n${body}\n`);
-    } catch {
-      // The journal still holds it; the message names the state folder either way.
-    }
+    await writeKept(files, stateDir, keptAt, phase.state === "reported" ? { title: phase.report.title, body: phase.report.body ?? "" } : failureIssue(job, context));
     kept.push({ name: job.name, reason: phase.lastError ?? "GitHub refused it", keptAt });
   }
   for (const job of jobs) {
-    const phase = job.phase;
-    if (phase.state !== "finished") continue;
-    for (const [i, extra] of (phase.extras ?? []).entries()) {
-      if (extra.filed || !extra.refused) continue;
+    if (job.phase.state !== "finished") continue;
+    for (const i of refusedExtras(job)) {
+      const extra = job.phase.extras![i]!;
       const name = `${job.name} (second report ${i + 1})`;
       const reason = extra.lastError ?? "GitHub refused it";
       if (extra.report.kept) {
@@ -49,14 +43,19 @@ export async function keepUnfiled(files: Files, stateDir: string, jobs: readonly
         continue;
       }
       const keptAt = join(stateDir, "reports", `${encodeURIComponent(job.name)}.${extra.at}.second-${i + 1}.md`);
-      try {
-        await files.mkdirp(join(stateDir, "reports"));
-        await files.writeDurably(keptAt, `# ${extra.report.title}\n\n${extra.report.body ?? ""}\n`);
-      } catch {
-        // The journal still holds it, as above.
-      }
+      await writeKept(files, stateDir, keptAt, { title: extra.report.title, body: extra.report.body ?? "" });
       kept.push({ name, reason, keptAt });
     }
   }
   return kept;
+}
+
+/** Writes a report's text where a person can read it. */
+async function writeKept(files: Files, stateDir: string, keptAt: string, { title, body }: { readonly title: string; readonly body: string }): Promise<void> {
+  try {
+    await files.mkdirp(join(stateDir, "reports"));
+    await files.writeDurably(keptAt, `# ${title}\n\n${body}\n`);
+  } catch {
+    // The journal still holds it; the message names the state folder either way.
+  }
 }

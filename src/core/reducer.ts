@@ -1,6 +1,6 @@
 import { formatDuration } from "./duration.ts";
 import type { DispatchEvent, IssueKind } from "./events.ts";
-import type { Attempt, DispatchState, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
+import type { Attempt, DispatchState, ExtraReport, FiledIssue, Job, Late, Phase, Time, Timeouts } from "./job.ts";
 import type { Server } from "./lab.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Report } from "./report.ts";
@@ -128,30 +128,12 @@ function stepQueue(state: DispatchState, event: DispatchEvent): Step {
 
     case "extra-filed":
       return noted(
-        updateJob(state, event.name, (job) => {
-          const phase = job.phase;
-          if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
-          const extras = phase.extras.map((extra, i) => {
-            if (i !== event.index) return extra;
-            const { lastError: _, refused: __, ...rest } = extra;
-            return { ...rest, filed: event.issue };
-          });
-          return { ...job, phase: { ...phase, extras } };
-        }),
+        updateExtra(state, event.name, event.index, ({ lastError: _, refused: __, ...extra }) => ({ ...extra, filed: event.issue })),
       );
 
     case "extra-failed":
       return noted(
-        updateJob(state, event.name, (job) => {
-          const phase = job.phase;
-          if (phase.state !== "finished" || !phase.extras?.[event.index] || phase.extras[event.index]!.filed) return job;
-          const extras = phase.extras.map((extra, i) => {
-            if (i !== event.index) return extra;
-            const { refused: _, ...rest } = extra;
-            return { ...rest, lastError: event.error, ...(event.permanent && { refused: true }) };
-          });
-          return { ...job, phase: { ...phase, extras } };
-        }),
+        updateExtra(state, event.name, event.index, ({ refused: _, ...extra }) => ({ ...extra, lastError: event.error, ...(event.permanent && { refused: true }) })),
       );
 
     case "filing-failed":
@@ -473,6 +455,15 @@ function enter(job: Job, phase: Phase, at: Time): Job {
 
 function replaceJob(state: DispatchState, job: Job): DispatchState {
   return updateJob(state, job.name, () => job);
+}
+
+/** Changes second report `index` of job `name` while it waits to be filed; once filed, or on any other job, nothing. */
+function updateExtra(state: DispatchState, name: string, index: number, change: (extra: ExtraReport) => ExtraReport): DispatchState {
+  return updateJob(state, name, (job) => {
+    const phase = job.phase;
+    if (phase.state !== "finished" || !phase.extras?.[index] || phase.extras[index]!.filed) return job;
+    return { ...job, phase: { ...phase, extras: phase.extras.map((extra, i) => (i === index ? change(extra) : extra)) } };
+  });
 }
 
 function updateJob(state: DispatchState, name: string, change: (job: Job) => Job): DispatchState {

@@ -53,6 +53,13 @@ export function startFiler(deps: FilerDeps): Filer {
   let stopped = false;
 
   const current = (name: string) => deps.store.state.jobs.find((j) => j.name === name);
+  /** How long to wait after the `n`th failed attempt: the time GitHub named, else the backoff for its kind of failure. */
+  const delayAfter = (failure: FilingFailure, n: number) =>
+    failure.retryAt !== undefined
+      ? Math.max(0, failure.retryAt - deps.now())
+      : failure.permanent
+        ? (deps.refusedDelayMs ?? refusedBackoff)(n)
+        : deps.retryDelayMs(n);
 
   const attempt = async (name: string) => {
     const job = current(name);
@@ -71,12 +78,7 @@ export function startFiler(deps: FilerDeps): Filer {
       if (failure.uncertain) uncertain.add(name);
       if (stopped) return;
       deps.store.dispatch({ type: "filing-failed", at: deps.now(), name, error: failure.message, ...(failure.permanent && { permanent: true }), for: kind });
-      const delay =
-        failure.retryAt !== undefined
-          ? Math.max(0, failure.retryAt - deps.now())
-          : failure.permanent
-            ? (deps.refusedDelayMs ?? refusedBackoff)(n)
-            : deps.retryDelayMs(n);
+      const delay = delayAfter(failure, n);
       const timer = setTimeout(() => {
         timers.delete(timer);
         waiting.delete(name);
@@ -113,12 +115,7 @@ export function startFiler(deps: FilerDeps): Filer {
       if (failure.uncertain) extrasUncertain.add(key);
       if (stopped) return;
       deps.store.dispatch({ type: "extra-failed", at: deps.now(), name, index, error: failure.message, ...(failure.permanent && { permanent: true }) });
-      const delay =
-        failure.retryAt !== undefined
-          ? Math.max(0, failure.retryAt - deps.now())
-          : failure.permanent
-            ? (deps.refusedDelayMs ?? refusedBackoff)(n)
-            : deps.retryDelayMs(n);
+      const delay = delayAfter(failure, n);
       const timer = setTimeout(() => {
         timers.delete(timer);
         void addExtra(name);
